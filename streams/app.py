@@ -1,0 +1,63 @@
+"""The Faust application factory: configuration and wiring, no logic.
+
+There is no module-level app. Each worker process, and each test, builds its
+own with :func:`create_app`, so that two apps never share an event loop or a
+table. Domains register their agents, tables and views through a
+``register(app, topics, settings)`` function; ``DOMAINS`` is the explicit list
+of them (Faust's ``autodiscover`` only logs a warning when a module fails to
+import, and a missing agent would then silently drop a whole event stream;
+here an import error stops the worker at start-up).
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import faust
+
+from streams.settings import Settings
+from streams.topics import Topics, declare_topics
+
+DOMAINS: tuple[str, ...] = (
+    "streams.health.views",
+    "streams.directory.agents",
+)
+
+
+class PreavisApp(faust.App):
+    """A Faust app that also carries its settings and topics for the domains."""
+
+    preavis_settings: Settings
+    preavis_topics: Topics
+
+
+def create_app(settings: Settings) -> PreavisApp:
+    """Build a fully wired Faust app from ``settings``."""
+    datadir = Path(settings.data_dir) / settings.app_id
+    datadir.mkdir(parents=True, exist_ok=True)
+    app = PreavisApp(
+        settings.app_id,
+        broker=settings.faust_broker_url,
+        store=settings.store,
+        datadir=str(datadir),
+        topic_partitions=settings.topic_partitions,
+        topic_replication_factor=settings.topic_replication,
+        topic_allow_declare=True,
+        web_enabled=True,
+        web_port=settings.web_port,
+        web_host=settings.web_host,
+        web_in_thread=False,
+        # Producers wait for the broker's acknowledgement; a notice counted as
+        # sent must never be one the broker did not store.
+        producer_acks=-1,
+        consumer_auto_offset_reset="earliest",
+        table_standby_replicas=0,
+        autodiscover=False,
+    )
+    app.preavis_settings = settings
+    app.preavis_topics = declare_topics(app, settings)
+    for module_name in DOMAINS:
+        module = importlib.import_module(module_name)
+        module.register(app, app.preavis_topics, settings)
+    return app

@@ -1,0 +1,45 @@
+"""The directory: ``users`` materialized into a table keyed by user_id.
+
+The table is partitioned like ``users`` (by user_id), so each worker holds the
+users of its own partitions: a campaign must therefore reach every partition
+(see the campaigns domain), never iterate this table from one place.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from notifications.directory import entry_from_upsert, is_stale
+from streams.events import Event, UserErased, UserUpserted
+from streams.routing import run_guarded
+
+if TYPE_CHECKING:
+    import faust
+
+    from streams.settings import Settings
+    from streams.topics import Topics
+
+TABLE_NAME = "directory"
+
+
+def register(app: faust.App, topics: Topics, settings: Settings) -> None:
+    """Add the directory table and the agent that keeps it."""
+    directory = app.Table(
+        TABLE_NAME,
+        key_type=str,
+        value_type=None,
+        partitions=settings.topic_partitions,
+        help="user_id -> contact and audience fields (personal data: erased on request)",
+    )
+
+    async def apply(event: Event | None, raw: Any) -> None:
+        if isinstance(event, UserUpserted):
+            current = directory.get(event.user_id)
+            if not is_stale(current, event.updated_at):
+                directory[event.user_id] = entry_from_upsert(event.model_dump(mode="json"))
+        elif isinstance(event, UserErased) and event.user_id in directory:
+            del directory[event.user_id]
+
+    @app.agent(topics.users, name="directory")
+    async def directory_agent(stream: Any) -> None:
+        await run_guarded(stream, apply, topics.deadletter)

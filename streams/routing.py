@@ -1,0 +1,124 @@
+"""Catch, classify, route: the loop every agent runs its events through.
+
+An exception that escapes a Faust agent acknowledges the event, which is then
+never processed again, and the agent itself stops. So no handler exception may
+escape: :func:`run_guarded` decodes each message with the contract's models
+and hands the typed event to the domain's handler, and
+
+- a value that does not decode or validate goes to ``preavis.deadletter`` with
+  the field and the reason (retrying cannot fix it);
+- a transient failure (the broker or a downstream service briefly away) is
+  retried with capped exponential backoff, a bounded number of times;
+- anything else (a bug) goes to ``preavis.deadletter`` too, with the exception
+  class, so that the event can be replayed once the bug is fixed.
+
+In every case the worker keeps running and the event is accounted for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka.errors import KafkaError
+
+from notifications.errors import InvalidEvent
+from streams.events import DeadLetter, Event, decode, encode
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Event | None, Any], Awaitable[None]]
+
+#: Errors worth retrying: the cause is outside the event.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (KafkaError, ConnectionError, TimeoutError)
+RETRY_ATTEMPTS = 6
+RETRY_FIRST_DELAY = 0.2
+RETRY_MAX_DELAY = 5.0
+
+
+def dead_letter_for(message: Any, error: str) -> DeadLetter:
+    """The dead letter record of a Faust message: where it came from, its bytes, why."""
+    key = message.key
+    value = message.value
+    return DeadLetter(
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        key=key.decode("utf-8", "replace") if isinstance(key, bytes) else key,
+        value_b64=base64.b64encode(value).decode("ascii") if isinstance(value, bytes) else None,
+        error=error[:2000],
+        at=datetime.now(UTC),
+    )
+
+
+async def run_guarded(stream: Any, handle: Handler, deadletter_topic: Any) -> None:
+    """Process every event of ``stream`` with ``handle``; never let one escape.
+
+    ``handle`` receives the decoded event (``None`` for a tombstone the topic
+    allows) and the raw Faust event, for the rare handler that needs its key.
+    """
+    async for event in stream.events():
+        message = event.message
+        try:
+            decoded = decode(message.topic, message.key, message.value)
+        except InvalidEvent as exc:
+            await _send_dead_letter(deadletter_topic, message, f"invalid event: {exc}")
+            continue
+        await _handle_with_retries(handle, decoded, event, deadletter_topic)
+
+
+async def _handle_with_retries(
+    handle: Handler, decoded: Event | None, event: Any, deadletter_topic: Any
+) -> None:
+    message = event.message
+    delay = RETRY_FIRST_DELAY
+    for attempt in range(1, RETRY_ATTEMPTS + 1):
+        try:
+            await handle(decoded, event)
+            return
+        except InvalidEvent as exc:
+            await _send_dead_letter(deadletter_topic, message, f"invalid event: {exc}")
+            return
+        except TRANSIENT_ERRORS as exc:
+            if attempt == RETRY_ATTEMPTS:
+                await _send_dead_letter(
+                    deadletter_topic,
+                    message,
+                    f"gave up after {attempt} attempts: {type(exc).__name__}: {exc}",
+                )
+                return
+            log.warning(
+                "transient %s on %s[%s]@%s, retrying in %.1fs",
+                type(exc).__name__,
+                message.topic,
+                message.partition,
+                message.offset,
+                delay,
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, RETRY_MAX_DELAY)
+        except Exception as exc:  # a bug: keep the event, keep the worker
+            log.exception(
+                "handler failed on %s[%s]@%s", message.topic, message.partition, message.offset
+            )
+            await _send_dead_letter(
+                deadletter_topic, message, f"internal error: {type(exc).__name__}: {exc}"
+            )
+            return
+
+
+async def _send_dead_letter(deadletter_topic: Any, message: Any, error: str) -> None:
+    log.warning(
+        "dead letter from %s[%s]@%s: %s",
+        message.topic,
+        message.partition,
+        message.offset,
+        # the reason names the field, never echoes the value (it may hold an address)
+        error.split("\n", 1)[0][:300],
+    )
+    record = dead_letter_for(message, error)
+    await deadletter_topic.send(key=message.key, value=encode(record))

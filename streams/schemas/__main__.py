@@ -1,0 +1,7 @@
+"""``python -m streams.schemas``: regenerate the committed JSON Schema files."""
+
+import sys
+
+from streams.schemas import main
+
+sys.exit(main())

@@ -1,0 +1,111 @@
+"""The one configuration object of preavis.
+
+Every variable of CONTRACT.md ("Configuration") lives here, read once from the
+environment at the entry point and then passed down explicitly: no module reads
+``os.environ`` on its own, so a test can build a worker with any settings it
+likes without patching anything. Secrets are ``SecretStr`` so that printing or
+logging the settings never shows them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+class Settings(BaseSettings):
+    """Frozen, typed settings; environment variables carry the ``PREAVIS_`` prefix."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PREAVIS_",
+        frozen=True,
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    kafka_bootstrap: str = "127.0.0.1:9092"
+    topic_partitions: int = Field(default=8, ge=1, le=1024)
+    # Not in the contract's table (fields may be added): 1 suits the local
+    # single-node broker; production clusters want 3.
+    topic_replication: int = Field(default=1, ge=1, le=7)
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: Port = 2525
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    smtp_max_rate: float = Field(default=0.0, ge=0.0)
+
+    mail_from: str = "Privacy Team <privacy@localhost>"
+    public_url: str = "http://127.0.0.1:6066"
+    web_port: Port = 6066
+    web_host: str = "127.0.0.1"
+
+    link_secret: SecretStr | None = None
+    admin_token: SecretStr | None = None
+    min_notice_days: int = Field(default=30, ge=0)
+
+    store: str = "rocksdb://"
+    # The consumer group and table namespace; tests give each worker group
+    # its own so that runs never share state.
+    app_id: str = "preavis"
+    data_dir: str = "var/preavis-data"
+
+    @field_validator("kafka_bootstrap")
+    @classmethod
+    def _bootstrap_has_servers(cls, value: str) -> str:
+        servers = [s.strip() for s in value.split(",") if s.strip()]
+        if not servers:
+            raise ValueError("needs at least one host:port")
+        for server in servers:
+            host, sep, port = server.rpartition(":")
+            if not sep or not host or not port.isdigit():
+                raise ValueError(f"{server!r} is not host:port")
+        return ",".join(servers)
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_is_http(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("store")
+    @classmethod
+    def _store_is_known(cls, value: str) -> str:
+        if not value.startswith(("rocksdb://", "memory://", "aerospike://")):
+            raise ValueError("must be rocksdb:// or memory://")
+        return value
+
+    @property
+    def bootstrap_servers(self) -> list[str]:
+        """The bootstrap servers as a list, the way aiokafka wants them."""
+        return self.kafka_bootstrap.split(",")
+
+    @property
+    def faust_broker_url(self) -> str:
+        """Faust's broker URL: ``kafka://h1:p1;h2:p2``."""
+        return "kafka://" + ";".join(self.bootstrap_servers)
+
+    def require_link_secret(self) -> SecretStr:
+        """The signing key of objection links; a worker must not start without it."""
+        if self.link_secret is None or not self.link_secret.get_secret_value():
+            raise MissingSetting("PREAVIS_LINK_SECRET", "signs objection links")
+        return self.link_secret
+
+
+class MissingSetting(RuntimeError):
+    """A setting that this entry point cannot do without is unset."""
+
+    def __init__(self, variable: str, why: str) -> None:
+        super().__init__(f"{variable} is not set: it {why}")
+        self.variable = variable
+
+
+def load_settings() -> Settings:
+    """Read the environment once; the entry point calls this, nothing else does."""
+    return Settings()

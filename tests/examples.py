@@ -1,0 +1,208 @@
+"""Valid example events as plain dicts, shared by unit and integration tests.
+
+Each factory returns a fresh dict that follows CONTRACT.md; keyword arguments
+replace top-level fields, and :func:`without` removes some, so that a test
+states only what it changes. Times are fixed (no clock) so tests are
+repeatable: the AI training purpose is published on 2 March 2026 and starts
+45 days later, beyond the default 30-day notice period.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+PUBLISHED_AT = "2026-03-02T09:00:00Z"
+STARTS_AT = "2026-04-16T09:00:00Z"  # PUBLISHED_AT + 45 days
+LATER = "2026-03-10T14:30:00+01:00"
+
+
+def without(event: dict[str, Any], *fields: str) -> dict[str, Any]:
+    """A copy of ``event`` without ``fields``."""
+    return {name: value for name, value in event.items() if name not in fields}
+
+
+def controller(**overrides: Any) -> dict[str, Any]:
+    return {
+        "name": "Example Platform SAS",
+        "address": "12 rue de l'Exemple, 75002 Paris, France",
+        "contact_email": "privacy@example.com",
+        "dpo_email": "dpo@example.com",
+        "supervisory_authority_url": "https://www.cnil.fr/en/complaints",
+        **overrides,
+    }
+
+
+def purpose_declared(**overrides: Any) -> dict[str, Any]:
+    """Training an AI system on public content, on legitimate interest, for the EEA."""
+    return {
+        "type": "purpose.declared",
+        "schema_version": 1,
+        "purpose_id": "ai-training",
+        "version": 1,
+        "name": {
+            "en": "Training our AI models",
+            "fr": "Entraînement de nos modèles d'IA",
+            "de": "Training unserer KI-Modelle",
+        },
+        "description": {
+            "en": "We will use the posts and comments you made public to train the AI models "
+            "behind our writing assistant.",
+            "fr": "Nous utiliserons les publications et commentaires que vous avez rendus publics "
+            "pour entraîner les modèles d'IA de notre assistant de rédaction.",
+            "de": "Wir werden Ihre öffentlichen Beiträge und Kommentare verwenden, um die "
+            "KI-Modelle unseres Schreibassistenten zu trainieren.",
+        },
+        "data_use": "train_ai_system",
+        "legal_basis": "legitimate_interest",
+        "legitimate_interest": {
+            "en": "Improving the writing assistant for the people who use it.",
+            "fr": "Améliorer l'assistant de rédaction pour les personnes qui l'utilisent.",
+        },
+        "data_categories": ["user.content.public"],
+        "retention": {
+            "en": "Training copies are deleted 12 months after training.",
+            "fr": "Les copies d'entraînement sont supprimées 12 mois après l'entraînement.",
+        },
+        "recipients": {
+            "en": "No one outside Example Platform SAS.",
+            "fr": "Personne en dehors d'Example Platform SAS.",
+        },
+        "transfers": {"en": "None: training runs in the EU."},
+        "audience": {"countries": ["EEA"], "min_age": 18},
+        "starts_at": STARTS_AT,
+        "published_at": PUBLISHED_AT,
+        "policy_url": "https://example.com/privacy/ai-training",
+        "controller": controller(),
+        **overrides,
+    }
+
+
+def terms_published(**overrides: Any) -> dict[str, Any]:
+    return {
+        "type": "terms.published",
+        "schema_version": 1,
+        "document_id": "terms-of-service",
+        "version": "2026-04",
+        "title": {"en": "Terms of Service", "fr": "Conditions d'utilisation"},
+        "summary": {
+            "en": "We now train AI models on public posts; you can object at any time.",
+            "fr": "Nous entraînons désormais des modèles d'IA sur les publications publiques ; "
+            "vous pouvez vous y opposer à tout moment.",
+        },
+        "url": "https://example.com/terms/2026-04",
+        "published_at": PUBLISHED_AT,
+        "effective_at": STARTS_AT,
+        "audience": {"countries": ["EEA"]},
+        "controller": controller(),
+        "purposes_added": ["ai-training"],
+        **overrides,
+    }
+
+
+def user_upserted(**overrides: Any) -> dict[str, Any]:
+    return {
+        "type": "user.upserted",
+        "schema_version": 1,
+        "user_id": "u-0001",
+        "email": "camille.martin@example.org",
+        "locale": "fr-BE",
+        "country": "BE",
+        "birth_year": 1988,
+        "account_type": "standard",
+        "status": "active",
+        "updated_at": PUBLISHED_AT,
+        **overrides,
+    }
+
+
+def user_erased(**overrides: Any) -> dict[str, Any]:
+    return {
+        "type": "user.erased",
+        "schema_version": 1,
+        "user_id": "u-0001",
+        "erased_at": LATER,
+        **overrides,
+    }
+
+
+def objection_recorded(**overrides: Any) -> dict[str, Any]:
+    return {
+        "type": "objection.recorded",
+        "schema_version": 1,
+        "objection_id": "obj-7f3a",
+        "user_id": "u-0001",
+        "purpose_id": "ai-training",
+        "campaign_id": "purpose:ai-training:v1",
+        "channel": "email_link",
+        "received_at": LATER,
+        **overrides,
+    }
+
+
+def objection_withdrawn(**overrides: Any) -> dict[str, Any]:
+    return {
+        "type": "objection.withdrawn",
+        "schema_version": 1,
+        "user_id": "u-0001",
+        "purpose_id": "ai-training",
+        "received_at": LATER,
+        **overrides,
+    }
+
+
+def notice_delivery(**overrides: Any) -> dict[str, Any]:
+    return {
+        "type": "notice.delivery",
+        "schema_version": 1,
+        "notice_id": "n-purpose-ai-training-v1-u-0001",
+        "campaign_id": "purpose:ai-training:v1",
+        "user_id": "u-0001",
+        "status": "sent",
+        "reason": "250 2.0.0 Ok: queued",
+        "attempt": 1,
+        "message_id": "<purpose.ai-training.v1.u-0001@example.com>",
+        "content_sha256": "0" * 64,
+        "at": PUBLISHED_AT,
+        **overrides,
+    }
+
+
+def training_exclusion(**overrides: Any) -> dict[str, Any]:
+    return {
+        "type": "training.exclusion",
+        "schema_version": 1,
+        "user_id": "u-0001",
+        "purposes": ["ai-training"],
+        "reasons": {"ai-training": "objection"},
+        "since": LATER,
+        **overrides,
+    }
+
+
+def compliance_alert(**overrides: Any) -> dict[str, Any]:
+    return {
+        "type": "compliance.alert",
+        "schema_version": 1,
+        "campaign_id": "purpose:ai-training:v1",
+        "severity": "critical",
+        "code": "incomplete_notice",
+        "message": "The notice lacks fields GDPR Art. 13 requires: retention.",
+        "details": {"missing": ["retention"]},
+        "at": PUBLISHED_AT,
+        **overrides,
+    }
+
+
+def dead_letter(**overrides: Any) -> dict[str, Any]:
+    return {
+        "type": "deadletter",
+        "schema_version": 1,
+        "topic": "users",
+        "partition": 3,
+        "offset": 42,
+        "key": "u-0002",
+        "value_b64": "bm90IGpzb24=",
+        "error": "<root>: Invalid JSON: expected value at line 1 column 1",
+        "at": PUBLISHED_AT,
+        **overrides,
+    }

@@ -1,0 +1,65 @@
+"""Integration tests run against the real broker that ``preavis kafka up`` starts."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from streams.settings import Settings
+from tests.support.kafka import broker_answers, reset_topics
+from tests.support.worker import WorkerProcess, start_worker
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _broker_is_up() -> None:
+    if not asyncio.run(broker_answers()):
+        pytest.fail("no Kafka broker on 127.0.0.1:9092: run `preavis kafka up` first")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def worker_env(tmp_path: Path) -> dict[str, str]:
+    """The environment of a worker group private to this test."""
+    return {
+        "PREAVIS_APP_ID": f"preavis-test-{uuid.uuid4().hex[:10]}",
+        "PREAVIS_TOPIC_PARTITIONS": "8",  # the default, so a demo after the tests finds its topics
+        "PREAVIS_STORE": "memory://",
+        "PREAVIS_DATA_DIR": str(tmp_path / "data"),
+        "PREAVIS_LINK_SECRET": "test-link-secret-" + uuid.uuid4().hex,
+        "PREAVIS_ADMIN_TOKEN": "test-admin-" + uuid.uuid4().hex,
+        "PREAVIS_WEB_PORT": str(free_port()),
+    }
+
+
+@pytest.fixture
+def settings(worker_env: dict[str, str]) -> Settings:
+    return Settings(**{k.removeprefix("PREAVIS_").lower(): v for k, v in worker_env.items()})
+
+
+@pytest.fixture
+async def clean_topics(settings: Settings) -> None:
+    """Every contract topic, empty, with this test's partition count."""
+    await reset_topics(settings)
+
+
+@pytest.fixture
+def worker(
+    clean_topics: None, worker_env: dict[str, str], tmp_path: Path
+) -> Iterator[WorkerProcess]:
+    """One running worker on empty topics."""
+    process = start_worker(worker_env, tmp_path)
+    try:
+        process.wait_healthy()
+        yield process
+    finally:
+        process.stop()

@@ -1,0 +1,148 @@
+"""Reading and resetting the real broker's topics from tests.
+
+Tests assert on what reached Kafka, so they need to read a topic from the
+beginning without joining a consumer group, and to start from empty topics so
+that one test's events never count in another's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
+
+from streams.admin import ensure_topics
+from streams.settings import Settings
+from streams.topics import TOPIC_SPECS
+
+BOOTSTRAP = "127.0.0.1:9092"
+
+
+@dataclass(frozen=True)
+class Record:
+    """One record read back from a topic."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+    @property
+    def json(self) -> Any:
+        return None if self.value is None else json.loads(self.value)
+
+
+async def broker_answers(timeout: float = 5.0) -> bool:
+    """True when the broker answers a metadata request."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP, request_timeout_ms=int(timeout * 1000))
+    try:
+        await asyncio.wait_for(admin.start(), timeout)
+        await admin.list_topics()
+        return True
+    except (KafkaError, OSError, TimeoutError):
+        return False
+    finally:
+        await admin.close()
+
+
+async def reset_topics(settings: Settings, extra: Iterable[str] = ()) -> None:
+    """Delete the contract's topics (and ``extra``) and create them empty again."""
+    names = [spec.name for spec in TOPIC_SPECS] + list(extra)
+    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        doomed = [name for name in names if name in existing]
+        if doomed:
+            await admin.delete_topics(doomed)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if not set(doomed) & set(await admin.list_topics()):
+                break
+            await asyncio.sleep(0.2)
+    finally:
+        await admin.close()
+    for _ in range(50):
+        try:
+            await ensure_topics(settings)
+            return
+        except KafkaError:  # still marked for deletion
+            await asyncio.sleep(0.2)
+    await ensure_topics(settings)
+
+
+async def read_topic(
+    topic: str,
+    *,
+    until: Callable[[list[Record]], bool] | None = None,
+    timeout: float = 30.0,
+    settle: float = 1.0,
+) -> list[Record]:
+    """Every record of ``topic`` from the beginning.
+
+    Reads until ``until(records)`` holds (then returns at once), or, without
+    ``until``, until nothing new arrived for ``settle`` seconds. Times out
+    with what it has; the caller's assertion then says what is missing.
+    """
+    consumer = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP, enable_auto_commit=False)
+    await consumer.start()
+    records: list[Record] = []
+    try:
+        deadline = time.monotonic() + timeout
+        partitions = await _wait_for_partitions(topic, deadline)
+        if not partitions:
+            return records
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        last_new = time.monotonic()
+        while time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=200)
+            for tp_records in batch.values():
+                for r in tp_records:
+                    records.append(Record(r.topic, r.partition, r.offset, r.key, r.value))
+                    last_new = time.monotonic()
+            if until is not None and until(records):
+                return records
+            if until is None and time.monotonic() - last_new >= settle:
+                return records
+        return records
+    finally:
+        await consumer.stop()
+
+
+async def _wait_for_partitions(topic: str, deadline: float) -> set[int]:
+    """The topic's partitions, once it exists (a worker may not have created it yet)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    await admin.start()
+    try:
+        while True:
+            if topic in await admin.list_topics():
+                described = await admin.describe_topics([topic])
+                if described and described[0].get("error_code", 0) == 0:
+                    return {p["partition"] for p in described[0]["partitions"]}
+            if time.monotonic() >= deadline:
+                return set()
+            await asyncio.sleep(0.3)
+    finally:
+        await admin.close()
+
+
+async def produce(topic: str, items: Iterable[tuple[bytes | None, bytes | None]]) -> None:
+    """Write (key, value) pairs and wait for the broker to acknowledge them all."""
+    producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all")
+    await producer.start()
+    try:
+        futures = [await producer.send(topic, key=k, value=v) for k, v in items]
+        for future in futures:
+            await future
+    finally:
+        await producer.stop()

@@ -1,0 +1,56 @@
+"""The app factory wires every domain: a module that fails to import must not
+silently drop an agent or a view."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streams.app import create_app
+from streams.settings import Settings
+from streams.topics import TOPIC_SPECS
+
+EXPECTED_AGENTS = {"directory"}
+EXPECTED_VIEWS = {"/healthz"}
+EXPECTED_TABLES = {"directory"}
+
+
+def make_settings(tmp_path: Path, **overrides: object) -> Settings:
+    values: dict[str, object] = {
+        "app_id": "preavis-unit",
+        "store": "memory://",
+        "data_dir": str(tmp_path),
+        "topic_partitions": 6,
+    }
+    values.update(overrides)
+    return Settings(**values)  # type: ignore[arg-type]
+
+
+def test_every_expected_agent_view_and_table_is_registered(tmp_path: Path) -> None:
+    app = create_app(make_settings(tmp_path))
+
+    agent_names = {agent.name.rsplit(".", 1)[-1] for agent in app.agents.values()}
+    view_paths = {path for path, _ in app.web.views.items()}
+
+    assert agent_names >= EXPECTED_AGENTS
+    assert view_paths >= EXPECTED_VIEWS
+    assert set(app.tables.keys()) >= EXPECTED_TABLES
+
+
+def test_every_contract_topic_is_declared_with_the_configured_partitions(tmp_path: Path) -> None:
+    app = create_app(make_settings(tmp_path, topic_partitions=6))
+
+    declared = app.preavis_topics
+    for spec in TOPIC_SPECS:
+        topic = next(t for t in vars(declared).values() if spec.name in t.topics)
+        assert topic.partitions == 6, spec.name
+        assert (topic.config or {}).get("cleanup.policy") == (
+            "compact" if spec.compacted else "delete"
+        ), spec.name
+
+
+def test_two_apps_share_nothing(tmp_path: Path) -> None:
+    first = create_app(make_settings(tmp_path, app_id="one"))
+    second = create_app(make_settings(tmp_path, app_id="two"))
+
+    assert first is not second
+    assert first.tables["directory"] is not second.tables["directory"]
