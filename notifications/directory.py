@@ -22,11 +22,16 @@ ENTRY_FIELDS: tuple[str, ...] = (
     "status",
     "updated_at",
 )
+#: Not personal data: the Kafka partition the entry lives in, so that a
+#: fan-out can select its partition's entries from any store.
+PARTITION_FIELD = "partition"
 
 
-def entry_from_upsert(fields: dict[str, Any]) -> dict[str, Any]:
+def entry_from_upsert(fields: dict[str, Any], partition: int) -> dict[str, Any]:
     """Keep only the fields the audience rules and delivery need."""
-    return {name: fields.get(name) for name in ENTRY_FIELDS}
+    entry = {name: fields.get(name) for name in ENTRY_FIELDS}
+    entry[PARTITION_FIELD] = partition
+    return entry
 
 
 def is_stale(current: dict[str, Any] | None, updated_at: datetime | None) -> bool:

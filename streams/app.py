@@ -12,17 +12,25 @@ here an import error stops the worker at start-up).
 from __future__ import annotations
 
 import importlib
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Any
 
 import faust
 
+from streams.campaigns.fanout import Lookups
+from streams.locks import PartitionLocks
 from streams.settings import Settings
 from streams.topics import Topics, declare_topics
 
 DOMAINS: tuple[str, ...] = (
     "streams.health.views",
     "streams.directory.agents",
+    "streams.campaigns.agents",
 )
+
+
+UserHook = Callable[[str, dict[str, Any] | None, dict[str, Any], int], Awaitable[None]]
 
 
 class PreavisApp(faust.App):
@@ -30,6 +38,10 @@ class PreavisApp(faust.App):
 
     preavis_settings: Settings
     preavis_topics: Topics
+    preavis_lookups: Lookups
+    preavis_locks: PartitionLocks
+    # called after each directory upsert: (user_id, old entry, new entry, partition)
+    preavis_user_hooks: list[UserHook]
 
 
 def create_app(settings: Settings) -> PreavisApp:
@@ -57,6 +69,9 @@ def create_app(settings: Settings) -> PreavisApp:
     )
     app.preavis_settings = settings
     app.preavis_topics = declare_topics(app, settings)
+    app.preavis_lookups = Lookups()
+    app.preavis_locks = PartitionLocks()
+    app.preavis_user_hooks = []
     for module_name in DOMAINS:
         module = importlib.import_module(module_name)
         module.register(app, app.preavis_topics, settings)

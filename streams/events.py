@@ -62,6 +62,8 @@ LegalBasis = Literal[
     "legitimate_interest",
 ]
 
+Severity = Literal["info", "warning", "critical"]
+
 #: Art. 21(1): the right to object applies to processing based on these.
 OBJECTABLE_BASES: frozenset[str] = frozenset({"public_interest", "legitimate_interest"})
 
@@ -241,7 +243,7 @@ class TrainingExclusion(_Event):
 class ComplianceAlert(_Event):
     type: Literal["compliance.alert"] = "compliance.alert"
     campaign_id: str
-    severity: Literal["info", "warning", "critical"]
+    severity: Severity
     code: str = Field(pattern=r"^[a-z0-9_]+$")
     message: Text
     details: dict[str, Any] = Field(default_factory=dict)

@@ -27,11 +27,11 @@ from typing import Any
 from aiokafka.errors import KafkaError
 
 from notifications.errors import InvalidEvent
-from streams.events import DeadLetter, Event, decode, encode
+from streams.events import DeadLetter, decode, encode
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[Event | None, Any], Awaitable[None]]
+Handler = Callable[[Any, Any], Awaitable[None]]
 
 #: Errors worth retrying: the cause is outside the event.
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (KafkaError, ConnectionError, TimeoutError)
@@ -55,7 +55,12 @@ def dead_letter_for(message: Any, error: str) -> DeadLetter:
     )
 
 
-async def run_guarded(stream: Any, handle: Handler, deadletter_topic: Any) -> None:
+Decoder = Callable[[str, bytes | None, bytes | None], Any]
+
+
+async def run_guarded(
+    stream: Any, handle: Handler, deadletter_topic: Any, decoder: Decoder = decode
+) -> None:
     """Process every event of ``stream`` with ``handle``; never let one escape.
 
     ``handle`` receives the decoded event (``None`` for a tombstone the topic
@@ -64,7 +69,7 @@ async def run_guarded(stream: Any, handle: Handler, deadletter_topic: Any) -> No
     async for event in stream.events():
         message = event.message
         try:
-            decoded = decode(message.topic, message.key, message.value)
+            decoded = decoder(message.topic, message.key, message.value)
         except InvalidEvent as exc:
             await _send_dead_letter(deadletter_topic, message, f"invalid event: {exc}")
             continue
@@ -72,7 +77,7 @@ async def run_guarded(stream: Any, handle: Handler, deadletter_topic: Any) -> No
 
 
 async def _handle_with_retries(
-    handle: Handler, decoded: Event | None, event: Any, deadletter_topic: Any
+    handle: Handler, decoded: Any, event: Any, deadletter_topic: Any
 ) -> None:
     message = event.message
     delay = RETRY_FIRST_DELAY

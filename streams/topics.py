@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from streams import topic_names as names
+from streams.internal_events import TOPIC_FANOUT, TOPIC_JOBS, TOPIC_LEDGER
 
 if TYPE_CHECKING:
     import faust
@@ -47,6 +48,9 @@ TOPIC_SPECS: tuple[TopicSpec, ...] = (
     TopicSpec(names.TOPIC_EXCLUSIONS, compacted=True),
     TopicSpec(names.TOPIC_ALERTS),
     TopicSpec(names.TOPIC_DEADLETTER),
+    TopicSpec(TOPIC_FANOUT, internal=True),
+    TopicSpec(TOPIC_JOBS, internal=True),
+    TopicSpec(TOPIC_LEDGER, internal=True),
 )
 
 
@@ -62,6 +66,9 @@ class Topics:
     exclusions: Any
     alerts: Any
     deadletter: Any
+    fanout: Any
+    jobs: Any
+    ledger: Any
 
 
 def declare_topics(app: faust.App, settings: Settings) -> Topics:
@@ -79,7 +86,6 @@ def declare_topics(app: faust.App, settings: Settings) -> Topics:
             replicas=settings.topic_replication,
             config=spec.config(),
             compacting=spec.compacted or None,
-            internal=spec.internal,
             allow_empty=True,
         )
 
@@ -92,4 +98,7 @@ def declare_topics(app: faust.App, settings: Settings) -> Topics:
         exclusions=topic(names.TOPIC_EXCLUSIONS),
         alerts=topic(names.TOPIC_ALERTS),
         deadletter=topic(names.TOPIC_DEADLETTER),
+        fanout=topic(TOPIC_FANOUT),
+        jobs=topic(TOPIC_JOBS),
+        ledger=topic(TOPIC_LEDGER),
     )

@@ -14,15 +14,14 @@ from streams.events import Event, UserErased, UserUpserted
 from streams.routing import run_guarded
 
 if TYPE_CHECKING:
-    import faust
-
+    from streams.app import PreavisApp
     from streams.settings import Settings
     from streams.topics import Topics
 
 TABLE_NAME = "directory"
 
 
-def register(app: faust.App, topics: Topics, settings: Settings) -> None:
+def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
     """Add the directory table and the agent that keeps it."""
     directory = app.Table(
         TABLE_NAME,
@@ -33,10 +32,16 @@ def register(app: faust.App, topics: Topics, settings: Settings) -> None:
     )
 
     async def apply(event: Event | None, raw: Any) -> None:
+        partition = raw.message.partition
         if isinstance(event, UserUpserted):
-            current = directory.get(event.user_id)
-            if not is_stale(current, event.updated_at):
-                directory[event.user_id] = entry_from_upsert(event.model_dump(mode="json"))
+            async with app.preavis_locks.hold(partition):
+                current = directory.get(event.user_id)
+                if is_stale(current, event.updated_at):
+                    return
+                entry = entry_from_upsert(event.model_dump(mode="json"), partition)
+                directory[event.user_id] = entry
+                for hook in app.preavis_user_hooks:
+                    await hook(event.user_id, current, entry, partition)
         elif isinstance(event, UserErased) and event.user_id in directory:
             del directory[event.user_id]
 

@@ -9,9 +9,22 @@ from streams.app import create_app
 from streams.settings import Settings
 from streams.topics import TOPIC_SPECS
 
-EXPECTED_AGENTS = {"directory"}
+EXPECTED_AGENTS = {
+    "directory",
+    "campaign_intake_purposes",
+    "campaign_intake_terms",
+    "campaign_fanout",
+    "campaign_ledger",
+}
 EXPECTED_VIEWS = {"/healthz"}
-EXPECTED_TABLES = {"directory"}
+EXPECTED_TABLES = {
+    "directory",
+    "campaigns_seen",
+    "campaign_shards",
+    "late_decisions",
+    "exclusions",
+    "campaigns",
+}
 
 
 def make_settings(tmp_path: Path, **overrides: object) -> Settings:

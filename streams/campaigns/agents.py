@@ -1,0 +1,215 @@
+"""Campaign agents: intake (validate, broadcast), fan-out per partition, the ledger.
+
+- ``campaign_intake`` reads ``policy.purposes`` and ``policy.terms``. A change
+  that fails Art. 13/14 or the notice period becomes ``compliance.alert``s and
+  a rejected campaign; an accepted one is sent to *every* partition of
+  ``preavis.campaign-fanout`` (one record each, partition set explicitly), so
+  that each partition of the directory is reached exactly once, whatever the
+  number of workers. Republishing a running campaign's id starts nothing.
+- ``campaign_fanout`` runs on whichever worker owns a partition and decides
+  for that partition's users only (``streams.campaigns.fanout``).
+- ``campaign_ledger`` folds what happened into the campaign's status document.
+- A hook on the directory gives late matches their notice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+from notifications.campaign import Kind, purposes_of
+from notifications.campaign_status import fold
+from notifications.requirements import check_change
+from streams.campaigns.fanout import ShardCampaign, fan_out, late_match
+from streams.campaigns.outputs import CampaignOutputs
+from streams.events import ComplianceAlert, PurposeDeclared, Severity, TermsPublished, encode
+from streams.internal_events import (
+    CampaignRegistered,
+    FanoutRequest,
+    PartitionFannedOut,
+    decode_internal,
+    encode_internal,
+)
+from streams.partition_scan import scan_partition
+from streams.routing import run_guarded
+
+if TYPE_CHECKING:
+    from streams.app import PreavisApp
+    from streams.settings import Settings
+    from streams.topics import Topics
+
+log = logging.getLogger(__name__)
+
+
+def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
+    """Add the campaign tables and agents, and the late-match hook."""
+    partitions = settings.topic_partitions
+
+    def table(name: str, help_text: str) -> Any:
+        return app.Table(name, key_type=str, value_type=None, partitions=partitions, help=help_text)
+
+    seen = table("campaigns_seen", "campaign_id -> status and digest of the accepted change")
+    shards = table("campaign_shards", "partition -> campaigns that reached it, with progress")
+    late_ledger = table("late_decisions", "campaign_id|user_id -> decision for late matches")
+    exclusions_table = table("exclusions", "user_id -> purposes excluded and why")
+    campaigns = table("campaigns", "campaign_id -> status, counts (the ledger, folded)")
+    outputs = CampaignOutputs(
+        jobs=topics.jobs,
+        delivery=topics.delivery,
+        exclusions_topic=topics.exclusions,
+        exclusions_table=exclusions_table,
+        ledger=topics.ledger,
+    )
+    lookups = app.preavis_lookups
+    locks = app.preavis_locks
+
+    async def intake(event: Any, raw: Any) -> None:
+        kind: Kind = "purpose" if isinstance(event, PurposeDeclared) else "terms"
+        assert isinstance(event, PurposeDeclared | TermsPublished)
+        campaign_id = event.campaign_id
+        change = event.model_dump(mode="json", exclude_none=True)
+        digest = hashlib.sha256(json.dumps(change, sort_keys=True).encode()).hexdigest()
+        now = outputs.clock()
+        previous = seen.get(campaign_id)
+        if previous is not None and previous["status"] == "running":
+            if previous["digest"] != digest:
+                await _alert(
+                    campaign_id,
+                    "warning",
+                    "republished_with_changes",
+                    f"{campaign_id} was published again with a different text; "
+                    "the first publication stands: publish a new version instead",
+                    {"first_digest": previous["digest"], "new_digest": digest},
+                )
+            return
+        verdict = check_change(
+            event.model_dump(), kind=kind, min_notice_days=settings.min_notice_days
+        )
+        start = event.starts_at if isinstance(event, PurposeDeclared) else event.effective_at
+        status = "running" if verdict.accepted else "rejected"
+        if verdict.accepted:
+            for partition in range(partitions):
+                request = FanoutRequest(
+                    campaign_id=campaign_id, kind=kind, partition=partition, change=change
+                )
+                await topics.fanout.send(
+                    key=campaign_id.encode(), value=encode_internal(request), partition=partition
+                )
+        else:
+            for alert in verdict.alerts():
+                await _alert(
+                    campaign_id,
+                    alert["severity"],
+                    alert["code"],
+                    alert["message"],
+                    alert["details"],
+                )
+        registered = CampaignRegistered(
+            campaign_id=campaign_id,
+            kind=kind,
+            status=status,
+            reasons=[alert["code"] for alert in verdict.alerts()],
+            starts_at=start,
+            published_at=event.published_at,
+            partitions=partitions,
+            purposes=purposes_of(change, kind),
+            audience=change.get("audience") or {},
+            at=now,
+        )
+        await topics.ledger.send(key=campaign_id.encode(), value=encode_internal(registered))
+        seen[campaign_id] = {"status": status, "digest": digest, "at": now.isoformat()}
+        log.info("campaign %s %s", campaign_id, status)
+
+    async def _alert(
+        campaign_id: str, severity: Severity, code: str, message: str, details: dict[str, Any]
+    ) -> None:
+        alert = ComplianceAlert(
+            campaign_id=campaign_id,
+            severity=severity,
+            code=code,
+            message=message,
+            details=details,
+            at=outputs.clock(),
+        )
+        await topics.alerts.send(key=campaign_id.encode(), value=encode(alert))
+
+    async def fanout(request: FanoutRequest, raw: Any) -> None:
+        partition = raw.message.partition
+        directory = app.tables["directory"]
+        async with locks.hold(partition):
+            registry = dict(shards.get(str(partition)) or {})
+            state = registry.get(request.campaign_id)
+            campaign = (
+                ShardCampaign.from_dict(request.campaign_id, state)
+                if state
+                else ShardCampaign(request.campaign_id, request.kind, request.change)
+            )
+            if campaign.done:
+                return
+
+            async def save(updated: ShardCampaign) -> None:
+                # the chunk's records reach the broker before its progress mark
+                await app.producer.flush()
+                current = dict(shards.get(str(partition)) or {})
+                current[updated.campaign_id] = updated.as_dict()
+                shards[str(partition)] = current
+
+            if state is None:
+                await save(campaign)
+            users = scan_partition(directory, partition, after=campaign.progress)
+            tally = await fan_out(campaign, users, outputs, lookups, save)
+        done = PartitionFannedOut(
+            campaign_id=request.campaign_id,
+            partition=partition,
+            notified=tally.notified,
+            suppressed=dict(tally.suppressed),
+            excluded=dict(tally.excluded),
+            at=outputs.clock(),
+        )
+        await topics.ledger.send(key=request.campaign_id.encode(), value=encode_internal(done))
+        log.info("campaign %s: partition %s fanned out", request.campaign_id, partition)
+
+    async def on_user_changed(
+        user_id: str, old: dict[str, Any] | None, new: dict[str, Any], partition: int
+    ) -> None:
+        """Called by the directory, under the partition's lock, after an upsert."""
+        registry = shards.get(str(partition))
+        if not registry:
+            return
+        now = outputs.clock()
+        for campaign_id, state in registry.items():
+            campaign = ShardCampaign.from_dict(campaign_id, state)
+            if campaign.starts_at <= now or not campaign.covered(user_id):
+                continue
+            key = f"{campaign_id}|{user_id}"
+            previous = late_ledger.get(key)
+            code = await late_match(campaign, user_id, old, new, previous, outputs, lookups)
+            if code is not None and code != previous:
+                late_ledger[key] = code
+
+    async def ledger(entry: Any, raw: Any) -> None:
+        campaign_id = entry.campaign_id
+        current = campaigns.get(campaign_id)
+        updated = fold(current, entry.model_dump(mode="json"))
+        if updated is not None and updated != current:
+            campaigns[campaign_id] = updated
+
+    @app.agent(topics.purposes, name="campaign_intake_purposes")
+    async def campaign_intake_purposes(stream: Any) -> None:
+        await run_guarded(stream, intake, topics.deadletter)
+
+    @app.agent(topics.terms, name="campaign_intake_terms")
+    async def campaign_intake_terms(stream: Any) -> None:
+        await run_guarded(stream, intake, topics.deadletter)
+
+    @app.agent(topics.fanout, name="campaign_fanout")
+    async def campaign_fanout(stream: Any) -> None:
+        await run_guarded(stream, fanout, topics.deadletter, decoder=decode_internal)
+
+    @app.agent(topics.ledger, name="campaign_ledger")
+    async def campaign_ledger(stream: Any) -> None:
+        await run_guarded(stream, ledger, topics.deadletter, decoder=decode_internal)
+
+    app.preavis_user_hooks.append(on_user_changed)

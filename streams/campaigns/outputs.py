@@ -1,0 +1,74 @@
+"""Where a campaign's decisions go: jobs, suppressions, exclusions, the ledger.
+
+One object with one method per outcome, so that the fan-out and the late match
+write exactly the same records, and a test can swap the clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from notifications.audience import Decision
+from streams import exclusions
+from streams.events import NoticeDelivery, encode
+from streams.internal_events import NoticeJob, PersonDecided, encode_internal
+
+
+def notice_id(campaign_id: str, user_id: str) -> str:
+    """The notice's stable id: one (campaign, user), one id, whoever computes it."""
+    return hashlib.sha256(f"{campaign_id}\x00{user_id}".encode()).hexdigest()[:32]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class CampaignOutputs:
+    """The topics and the exclusions table a campaign writes to."""
+
+    jobs: Any
+    delivery: Any
+    exclusions_topic: Any
+    exclusions_table: Any
+    ledger: Any
+    clock: Callable[[], datetime] = utcnow
+
+    async def notify(self, campaign_id: str, user_id: str, *, late: bool = False) -> None:
+        job = NoticeJob(campaign_id=campaign_id, user_id=user_id, issued_at=self.clock(), late=late)
+        await self.jobs.send(key=user_id.encode(), value=encode_internal(job))
+
+    async def suppress(self, campaign_id: str, user_id: str, reason: str) -> None:
+        record = NoticeDelivery(
+            notice_id=notice_id(campaign_id, user_id),
+            campaign_id=campaign_id,
+            user_id=user_id,
+            status="suppressed",
+            reason=reason,
+            attempt=0,
+            at=self.clock(),
+        )
+        await self.delivery.send(key=user_id.encode(), value=encode(record))
+
+    async def exclude(self, purposes: list[str], user_id: str, reason: str) -> None:
+        now = self.clock()
+        for purpose_id in purposes:
+            await exclusions.exclude(
+                self.exclusions_table, self.exclusions_topic, user_id, purpose_id, reason, now
+            )
+
+    async def late_decision(self, campaign_id: str, user_id: str, decision: Decision) -> None:
+        entry = PersonDecided.model_validate(
+            {
+                "campaign_id": campaign_id,
+                "user_id": user_id,
+                "outcome": decision.outcome.value,
+                "reason": decision.reason,
+                "at": self.clock(),
+            }
+        )
+        await self.ledger.send(key=campaign_id.encode(), value=encode_internal(entry))

@@ -1,0 +1,139 @@
+"""Events on preavis's internal topics (not part of the public contract).
+
+Same rules as ``streams.events``: pydantic models, a ``type`` tag, and raw
+bytes on the wire. They may change between versions of preavis; a worker of
+one version drains them before the next one starts.
+
+- ``preavis.campaign-fanout`` (key: campaign_id, one record per partition,
+  sent to that partition explicitly): tells the worker that owns a partition
+  of the directory to work out the campaign's outcome for its users.
+- ``preavis.notice-jobs`` (key: user_id, co-partitioned with ``users``): one
+  job per person to notify; the delivery agent renders and sends it.
+- ``preavis.campaign-ledger`` (key: campaign_id): what happened to a campaign
+  (registered, a partition fanned out, a person's final outcome), folded into
+  the campaign's status by one agent.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from notifications.errors import ROOT, InvalidEvent
+
+TOPIC_FANOUT = "preavis.campaign-fanout"
+TOPIC_JOBS = "preavis.notice-jobs"
+TOPIC_LEDGER = "preavis.campaign-ledger"
+
+
+class _Internal(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class FanoutRequest(_Internal):
+    """Work out a campaign for the users of one partition."""
+
+    type: Literal["campaign.fanout"] = "campaign.fanout"
+    campaign_id: str
+    kind: Literal["purpose", "terms"]
+    partition: int = Field(ge=0)
+    # the change as published (JSON mode), so that every partition decides on
+    # exactly the same text, and delivery renders exactly what was validated
+    change: dict[str, Any]
+
+
+class NoticeJob(_Internal):
+    """One person to notify of one campaign."""
+
+    type: Literal["notice.job"] = "notice.job"
+    campaign_id: str
+    user_id: str
+    issued_at: datetime
+    late: bool = False
+
+
+class CampaignRegistered(_Internal):
+    """A change was validated: rejected (with reasons) or running."""
+
+    type: Literal["campaign.registered"] = "campaign.registered"
+    campaign_id: str
+    kind: Literal["purpose", "terms"]
+    status: Literal["rejected", "running"]
+    reasons: list[str] = Field(default_factory=list)
+    starts_at: datetime
+    published_at: datetime
+    partitions: int
+    purposes: list[str] = Field(default_factory=list)
+    audience: dict[str, Any] = Field(default_factory=dict)
+    at: datetime
+
+
+class PartitionFannedOut(_Internal):
+    """One partition's users have all been decided for a campaign."""
+
+    type: Literal["campaign.partition_done"] = "campaign.partition_done"
+    campaign_id: str
+    partition: int
+    notified: int
+    suppressed: dict[str, int] = Field(default_factory=dict)
+    excluded: dict[str, int] = Field(default_factory=dict)
+    at: datetime
+
+
+class PersonDecided(_Internal):
+    """A person joined a running campaign late (notified, suppressed or excluded)."""
+
+    type: Literal["campaign.late_decision"] = "campaign.late_decision"
+    campaign_id: str
+    user_id: str
+    outcome: Literal["notify", "suppress", "exclude"]
+    reason: str | None = None
+    at: datetime
+
+
+class FinalOutcome(_Internal):
+    """A notice reached a final status (sent, failed, bounced, suppressed)."""
+
+    type: Literal["campaign.final_outcome"] = "campaign.final_outcome"
+    campaign_id: str
+    user_id: str
+    status: str
+    reason: str | None = None
+    at: datetime
+
+
+LedgerEntry = Annotated[
+    CampaignRegistered | PartitionFannedOut | PersonDecided | FinalOutcome,
+    Field(discriminator="type"),
+]
+
+FANOUT_ADAPTER: TypeAdapter[FanoutRequest] = TypeAdapter(FanoutRequest)
+JOB_ADAPTER: TypeAdapter[NoticeJob] = TypeAdapter(NoticeJob)
+LEDGER_ADAPTER: TypeAdapter[LedgerEntry] = TypeAdapter(LedgerEntry)
+
+
+def encode_internal(event: BaseModel) -> bytes:
+    """Compact JSON, as on the public topics."""
+    return event.model_dump_json(exclude_none=True).encode()
+
+
+_ADAPTERS: dict[str, TypeAdapter[Any]] = {
+    TOPIC_FANOUT: FANOUT_ADAPTER,
+    TOPIC_JOBS: JOB_ADAPTER,
+    TOPIC_LEDGER: LEDGER_ADAPTER,
+}
+
+
+def decode_internal(topic: str, key: bytes | None, value: bytes | None) -> Any:
+    """Parse an internal record; :class:`InvalidEvent` names the field, as for public ones."""
+    adapter = _ADAPTERS.get(topic)
+    if adapter is None:
+        raise InvalidEvent(ROOT, f"no internal events on topic {topic!r}")
+    if value is None:
+        raise InvalidEvent(ROOT, "null value on an internal topic")
+    try:
+        return adapter.validate_json(value)
+    except ValidationError as exc:
+        raise InvalidEvent.from_validation_error(exc) from exc
