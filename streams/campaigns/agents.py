@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from notifications.campaign import Kind, purposes_of
 from notifications.campaign_status import fold
 from notifications.requirements import check_change
+from streams.batch_writer import PartitionWriter, raw_producer
 from streams.campaigns.fanout import ShardCampaign, fan_out, late_match
 from streams.campaigns.outputs import CampaignOutputs
 from streams.events import ComplianceAlert, PurposeDeclared, Severity, TermsPublished, encode
@@ -56,8 +57,6 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
     exclusions_table = table("exclusions", "user_id -> purposes excluded and why")
     campaigns = table("campaigns", "campaign_id -> status, counts (the ledger, folded)")
     outputs = CampaignOutputs(
-        jobs=topics.jobs,
-        delivery=topics.delivery,
         exclusions_topic=topics.exclusions,
         exclusions_table=exclusions_table,
         ledger=topics.ledger,
@@ -148,9 +147,11 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
             )
             if campaign.done:
                 return
+            writer = PartitionWriter(raw_producer(app), partition)
 
             async def save(updated: ShardCampaign) -> None:
                 # the chunk's records reach the broker before its progress mark
+                await writer.flush()
                 await app.producer.flush()
                 current = dict(shards.get(str(partition)) or {})
                 current[updated.campaign_id] = updated.as_dict()
@@ -159,7 +160,7 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
             if state is None:
                 await save(campaign)
             users = scan_partition(directory, partition, after=campaign.progress)
-            tally = await fan_out(campaign, users, outputs, lookups, save)
+            tally = await fan_out(campaign, users, outputs, writer, lookups, save)
         done = PartitionFannedOut(
             campaign_id=request.campaign_id,
             partition=partition,
@@ -179,15 +180,17 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
         if not registry:
             return
         now = outputs.clock()
+        writer = PartitionWriter(raw_producer(app), partition)
         for campaign_id, state in registry.items():
             campaign = ShardCampaign.from_dict(campaign_id, state)
             if campaign.starts_at <= now or not campaign.covered(user_id):
                 continue
             key = f"{campaign_id}|{user_id}"
             previous = late_ledger.get(key)
-            code = await late_match(campaign, user_id, old, new, previous, outputs, lookups)
+            code = await late_match(campaign, user_id, old, new, previous, outputs, writer, lookups)
             if code is not None and code != previous:
                 late_ledger[key] = code
+        await writer.flush()
 
     async def ledger(entry: Any, raw: Any) -> None:
         campaign_id = entry.campaign_id

@@ -1,7 +1,7 @@
 """Deciding a campaign for every user of one partition, and for late matches.
 
 The fan-out walks its partition of the directory in key order, in chunks.
-After each chunk it flushes the producer (the chunk's jobs are on the broker)
+After each chunk it flushes its writer (the chunk's jobs are on the broker)
 and then saves the last key done in the partition's campaign registry: a
 worker that dies half-way is replaced by one that resumes after that key, so
 nobody is skipped, and only the users of one unfinished chunk can get a
@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from notifications.audience import Decision, Outcome, decide
+from notifications.audience import AudienceRules, Decision, Outcome, decide
 from notifications.campaign import Kind, purposes_of, rules_of, start_of
+from streams.batch_writer import PartitionWriter
 from streams.campaigns.outputs import CampaignOutputs
 
 DONE = "\uffffdone"
@@ -77,17 +78,18 @@ async def apply_decision(
     purposes: list[str],
     user_id: str,
     outputs: CampaignOutputs,
+    writer: PartitionWriter,
     tally: Tally,
     *,
     late: bool = False,
 ) -> None:
     """Write the records one decision calls for."""
     if decision.outcome is Outcome.NOTIFY:
-        await outputs.notify(campaign_id, user_id, late=late)
+        await outputs.notify(writer, campaign_id, user_id, late=late)
         tally.notified += 1
     elif decision.outcome is Outcome.SUPPRESS:
         assert decision.reason is not None
-        await outputs.suppress(campaign_id, user_id, decision.reason)
+        await outputs.suppress(writer, campaign_id, user_id, decision.reason)
         tally.suppressed[decision.reason] += 1
     elif decision.outcome is Outcome.EXCLUDE:
         assert decision.reason is not None
@@ -108,6 +110,20 @@ class ShardCampaign:
     @property
     def starts_at(self) -> datetime:
         return start_of(self.change, self.kind)
+
+    def rules(self) -> tuple[AudienceRules, list[str]]:
+        """The audience rules and purposes, prepared once per campaign and process.
+
+        A campaign id's text never changes (a republication with another text
+        is refused), so the id is a sound cache key.
+        """
+        cached = _RULES.get(self.campaign_id)
+        if cached is None:
+            cached = _RULES[self.campaign_id] = (
+                rules_of(self.change, self.kind),
+                purposes_of(self.change, self.kind),
+            )
+        return cached
 
     @property
     def done(self) -> bool:
@@ -138,6 +154,9 @@ class ShardCampaign:
         )
 
 
+_RULES: dict[str, tuple[AudienceRules, list[str]]] = {}
+
+
 def _order(key: str) -> bytes:
     return json.dumps(key).encode()
 
@@ -146,14 +165,14 @@ async def fan_out(
     campaign: ShardCampaign,
     users: Iterable[tuple[str, dict[str, Any]]],
     outputs: CampaignOutputs,
+    writer: PartitionWriter,
     lookups: Lookups,
     save: Callable[[ShardCampaign], Awaitable[None]],
     *,
     chunk_size: int = CHUNK_SIZE,
 ) -> Tally:
     """Decide for every ``(user_id, entry)`` of ``users`` (sorted, after the progress mark)."""
-    rules = rules_of(campaign.change, campaign.kind)
-    purposes = purposes_of(campaign.change, campaign.kind)
+    rules, purposes = campaign.rules()
     in_chunk = 0
     last_key: str | None = None
     for user_id, entry in users:
@@ -164,7 +183,7 @@ async def fan_out(
             bounced=lookups.bounced(user_id, entry),
         )
         await apply_decision(
-            decision, campaign.campaign_id, purposes, user_id, outputs, campaign.tally
+            decision, campaign.campaign_id, purposes, user_id, outputs, writer, campaign.tally
         )
         last_key = user_id
         in_chunk += 1
@@ -184,6 +203,7 @@ async def late_match(
     new: dict[str, Any],
     previous_code: str | None,
     outputs: CampaignOutputs,
+    writer: PartitionWriter,
     lookups: Lookups,
 ) -> str | None:
     """Decide again for a user whose entry changed after the fan-out covered them.
@@ -192,8 +212,7 @@ async def late_match(
     was decided for the old entry is what the fan-out decided. Returns the
     code the ledger must hold now (None: nothing worth keeping).
     """
-    rules = rules_of(campaign.change, campaign.kind)
-    purposes = purposes_of(campaign.change, campaign.kind)
+    rules, purposes = campaign.rules()
     if previous_code is None and old is not None:
         previous_code = code_of(
             decide(
@@ -220,7 +239,7 @@ async def late_match(
         # counted in the ledger from the late decision record, not in the
         # partition's fan-out tally
         await apply_decision(
-            decision, campaign.campaign_id, purposes, user_id, outputs, Tally(), late=True
+            decision, campaign.campaign_id, purposes, user_id, outputs, writer, Tally(), late=True
         )
         await outputs.late_decision(campaign.campaign_id, user_id, decision)
         return code_of(decision)

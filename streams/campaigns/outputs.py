@@ -14,8 +14,10 @@ from typing import Any
 
 from notifications.audience import Decision
 from streams import exclusions
+from streams.batch_writer import PartitionWriter
 from streams.events import NoticeDelivery, encode
-from streams.internal_events import NoticeJob, PersonDecided, encode_internal
+from streams.internal_events import TOPIC_JOBS, NoticeJob, PersonDecided, encode_internal
+from streams.topic_names import TOPIC_DELIVERY
 
 
 def notice_id(campaign_id: str, user_id: str) -> str:
@@ -29,20 +31,27 @@ def utcnow() -> datetime:
 
 @dataclass
 class CampaignOutputs:
-    """The topics and the exclusions table a campaign writes to."""
+    """The topics and the exclusions table a campaign writes to.
 
-    jobs: Any
-    delivery: Any
+    Jobs and suppressed deliveries, one per user, go through a
+    :class:`PartitionWriter` (the caller flushes it); exclusions go through
+    the exclusions table, whose changelog Faust writes.
+    """
+
     exclusions_topic: Any
     exclusions_table: Any
     ledger: Any
     clock: Callable[[], datetime] = utcnow
 
-    async def notify(self, campaign_id: str, user_id: str, *, late: bool = False) -> None:
+    async def notify(
+        self, writer: PartitionWriter, campaign_id: str, user_id: str, *, late: bool = False
+    ) -> None:
         job = NoticeJob(campaign_id=campaign_id, user_id=user_id, issued_at=self.clock(), late=late)
-        await self.jobs.send(key=user_id.encode(), value=encode_internal(job))
+        await writer.append(TOPIC_JOBS, user_id.encode(), encode_internal(job))
 
-    async def suppress(self, campaign_id: str, user_id: str, reason: str) -> None:
+    async def suppress(
+        self, writer: PartitionWriter, campaign_id: str, user_id: str, reason: str
+    ) -> None:
         record = NoticeDelivery(
             notice_id=notice_id(campaign_id, user_id),
             campaign_id=campaign_id,
@@ -52,7 +61,7 @@ class CampaignOutputs:
             attempt=0,
             at=self.clock(),
         )
-        await self.delivery.send(key=user_id.encode(), value=encode(record))
+        await writer.append(TOPIC_DELIVERY, user_id.encode(), encode(record))
 
     async def exclude(self, purposes: list[str], user_id: str, reason: str) -> None:
         now = self.clock()

@@ -97,7 +97,7 @@ async def read_topic(
     records: list[Record] = []
     try:
         deadline = time.monotonic() + timeout
-        partitions = await _wait_for_partitions(topic, deadline)
+        partitions = await wait_for_partitions(topic, deadline)
         if not partitions:
             return records
         tps = [TopicPartition(topic, p) for p in sorted(partitions)]
@@ -119,7 +119,7 @@ async def read_topic(
         await consumer.stop()
 
 
-async def _wait_for_partitions(topic: str, deadline: float) -> set[int]:
+async def wait_for_partitions(topic: str, deadline: float) -> set[int]:
     """The topic's partitions, once it exists (a worker may not have created it yet)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
     await admin.start()
