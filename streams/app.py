@@ -27,6 +27,7 @@ DOMAINS: tuple[str, ...] = (
     "streams.health.views",
     "streams.directory.agents",
     "streams.campaigns.agents",
+    "streams.delivery.agents",
 )
 
 

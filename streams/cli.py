@@ -38,7 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     publish.add_argument("kind", choices=["purpose", "terms"])
     publish.add_argument("file", type=Path)
 
-    commands.add_parser("demo", help="the whole loop on this machine")
+    demo = commands.add_parser("demo", help="the whole loop on this machine")
+    demo.add_argument("--exit", action="store_true", help="stop once every notice is delivered")
+    demo.add_argument("--timeout", type=float, default=600.0)
 
     users = commands.add_parser("import-users", help="publish users from a JSON-lines file")
     users.add_argument("file", type=Path)
@@ -56,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from streams.demo import run_demo
 
-            return run_demo(settings)
+            return run_demo(settings, exit_when_done=args.exit, timeout=args.timeout)
         if args.command == "worker":
             return _worker(settings, args.loglevel)
         if args.command == "publish":

@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
     smtp_max_rate: float = Field(default=0.0, ge=0.0)
+    # Not in the contract's table: persistent SMTP connections per worker,
+    # which is also how many notices a worker delivers at once.
+    smtp_connections: int = Field(default=4, ge=1, le=64)
 
     mail_from: str = "Privacy Team <privacy@localhost>"
     public_url: str = "http://127.0.0.1:6066"

@@ -1,0 +1,91 @@
+"""Delivery: each notice job becomes one email, or a recorded reason why not.
+
+Thin agent over ``streams.delivery.attempts``: it finds what the job needs on
+this partition (the user's directory entry, the campaign's text from the
+partition's registry), then hands over to the delivery loop. The agent runs
+with ``concurrency`` actors (one per SMTP connection): jobs of one partition
+may be delivered out of order, which notices do not mind; Faust commits an
+offset only when every job before it is done, so nothing is skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from notifications.links import TokenClaims, objection_url, sign_token
+from notifications.render import NoticeRenderer
+from notifications.smtp import SmtpConfig, SmtpPool
+from streams.delivery.attempts import DeliveryContext, deliver
+from streams.delivery.ledger import DELIVERY_LEDGER, SUPPRESSION_TABLE
+from streams.internal_events import NoticeJob, decode_internal
+from streams.routing import run_guarded
+
+if TYPE_CHECKING:
+    from streams.app import PreavisApp
+    from streams.settings import Settings
+    from streams.topics import Topics
+
+log = logging.getLogger(__name__)
+
+
+def smtp_config(settings: Settings) -> SmtpConfig:
+    """The pool's configuration; the password leaves its SecretStr only here."""
+    return SmtpConfig(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        username=settings.smtp_username,
+        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+        starttls=settings.smtp_starttls,
+        max_rate=settings.smtp_max_rate,
+        connections=settings.smtp_connections,
+    )
+
+
+def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
+    """Add the delivery ledger, the suppression list and the delivery agent."""
+    partitions = settings.topic_partitions
+    ledger = app.Table(
+        DELIVERY_LEDGER, key_type=str, value_type=None, partitions=partitions,
+        help="campaign_id|user_id -> last delivery status (at most one email per pair)",
+    )
+    suppression = app.Table(
+        SUPPRESSION_TABLE, key_type=str, value_type=None, partitions=partitions,
+        help="user_id -> sha256 of addresses that hard-bounced",
+    )
+    renderer = NoticeRenderer()
+    pool = SmtpPool(smtp_config(settings))
+    in_flight: set[str] = set()
+
+    def link_for(user_id: str, purposes: list[str], campaign_id: str) -> str | None:
+        if not purposes or settings.link_secret is None:
+            return None
+        token = sign_token(
+            settings.link_secret.get_secret_value().encode(),
+            TokenClaims(user_id=user_id, purposes=tuple(purposes), campaign_id=campaign_id),
+        )
+        return objection_url(settings.public_url, token)
+
+    context = DeliveryContext(
+        app=app,
+        topics=topics,
+        settings=settings,
+        ledger=ledger,
+        suppression=suppression,
+        renderer=renderer,
+        pool=pool,
+        link_for=link_for,
+        in_flight=in_flight,
+    )
+    app.preavis_lookups.bounced = context.bounced_before
+
+    async def handle(job: NoticeJob, raw: Any) -> None:
+        await deliver(context, job, raw.message.partition)
+
+    @app.agent(topics.jobs, name="delivery", concurrency=settings.smtp_connections)
+    async def delivery(stream: Any) -> None:
+        await run_guarded(stream, handle, topics.deadletter, decoder=decode_internal)
+
+    @app.on_before_shutdown.connect
+    async def _close_pool(app: Any, **kwargs: Any) -> None:
+        await pool.close()

@@ -1,0 +1,122 @@
+"""From a published purpose to the emails a real SMTP server received.
+
+A real worker, the real broker, and an aiosmtpd server that writes each email
+it receives to a file; the emails are parsed back with the standard library.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import json
+import re
+import time
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from notifications.mail_capture import start_capture
+from streams import topic_names as names
+from tests import examples
+from tests.integration.conftest import free_port
+from tests.support.kafka import produce, read_topic
+from tests.support.worker import WorkerProcess, start_worker
+
+LOCALES = ["en", "fr", "fr-BE", "de", "es", "it", "nl", "pl", "pt-BR"]
+
+
+@pytest.fixture
+def mail_dir(tmp_path: Path) -> Path:
+    return tmp_path / "mail"
+
+
+@pytest.fixture
+def smtp_worker(
+    clean_topics: None, worker_env: dict[str, str], tmp_path: Path, mail_dir: Path
+) -> Iterator[WorkerProcess]:
+    port = free_port()
+    controller, _ = start_capture(mail_dir, port=port)
+    env = {**worker_env, "PREAVIS_SMTP_PORT": str(port), "PREAVIS_MAIL_FROM": "Équipe vie privée <privacy@platform.example>"}
+    worker = start_worker(env, tmp_path)
+    try:
+        worker.wait_healthy()
+        yield worker
+    finally:
+        worker.stop()
+        controller.stop()
+
+
+def received(folder: Path, count: int, timeout: float = 90) -> list[email.message.EmailMessage]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and len(list(folder.glob("*.eml"))) < count:
+        time.sleep(0.3)
+    time.sleep(1.5)  # anything extra (a duplicate) would arrive now
+    return [
+        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)  # type: ignore[misc]
+        for path in sorted(folder.glob("*.eml"))
+    ]
+
+
+def body(message: email.message.EmailMessage, subtype: str) -> str:
+    part = message.get_body(preferencelist=(subtype,))
+    assert part is not None
+    return str(part.get_content())
+
+
+async def test_published_purpose_becomes_one_email_per_user(
+    smtp_worker: WorkerProcess, mail_dir: Path, worker_env: dict[str, str]
+) -> None:
+    users = [
+        examples.user_upserted(
+            user_id=f"mail-{i:03d}", email=f"person{i}@example.org", locale=LOCALES[i % len(LOCALES)],
+            country="FR", birth_year=1980,
+        )
+        for i in range(27)
+    ]
+    users.append(examples.user_upserted(user_id="mail-noemail", email=None, country="FR"))
+    await produce(names.TOPIC_USERS, [(u["user_id"].encode(), json.dumps(u).encode()) for u in users])
+    now = datetime.now(UTC)
+    purpose = examples.purpose_declared(
+        published_at=now.isoformat(), starts_at=(now + timedelta(days=45)).isoformat()
+    )
+    await produce(names.TOPIC_PURPOSES, [(b"ai-training", json.dumps(purpose).encode())])
+
+    messages = received(mail_dir, 27)
+    assert len(messages) == 27
+    recipients = Counter(str(m["To"]) for m in messages)
+    assert set(recipients) == {f"person{i}@example.org" for i in range(27)}
+    assert max(recipients.values()) == 1
+    start_day = datetime.fromisoformat(purpose["starts_at"]).day
+
+    by_to: dict[str, Any] = {str(m["To"]): m for m in messages}
+    for i, user in enumerate(users[:27]):
+        message = by_to[user["email"]]
+        assert message["X-Preavis-Campaign"] == "purpose:ai-training:v1"
+        assert message["Content-Language"] == {"fr-BE": "fr", "pt-BR": "en"}.get(
+            user["locale"], user["locale"]
+        )
+        assert message.get_content_type() == "multipart/alternative"
+        text, html = body(message, "plain"), body(message, "html")
+        link = re.search(r"https?://\S+/o/[A-Za-z0-9_.\-]+", text)
+        assert link, f"no objection link in the {user['locale']} notice"
+        assert link.group(0) in html
+        assert "dpo@example.com" in text and "Example Platform SAS" in text
+        assert str(start_day) in text
+
+    deliveries = await read_topic(
+        names.TOPIC_DELIVERY, until=lambda rs: len(rs) >= 28, timeout=30
+    )
+    sent = {r.json["user_id"]: r.json for r in deliveries if r.json["status"] == "sent"}
+    assert len(sent) == 27
+    for user in users[:27]:
+        record = sent[user["user_id"]]
+        assert record["message_id"] == by_to[user["email"]]["Message-ID"]
+        assert re.fullmatch(r"[0-9a-f]{64}", record["content_sha256"])
+        assert record["attempt"] == 1
+        assert "example.org" not in record["reason"]  # no address in the SMTP reply we keep
+    suppressed = [r.json for r in deliveries if r.json["status"] == "suppressed"]
+    assert [(s["user_id"], s["reason"]) for s in suppressed] == [("mail-noemail", "no_email")]

@@ -1,0 +1,424 @@
+"""The notice email's words: languages, content, escaping, determinism, golden files.
+
+The golden files under ``tests/unit/golden/`` are the exact bytes of the
+example AI-training notice in English and in French (text and HTML). After an
+intended change of a template or a catalog, regenerate them and review the diff:
+
+    PREAVIS_UPDATE_GOLDEN=1 .venv/bin/pytest tests/unit/test_render.py -q
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from markupsafe import escape
+
+from notifications.errors import InvalidEvent
+from notifications.i18n import load_catalogs, placeholders
+from notifications.render import (
+    SUPPORTED_LANGUAGES,
+    NoticeContext,
+    NoticeRenderer,
+    RenderedNotice,
+    format_date,
+    pick_language,
+    pick_text,
+)
+from streams import events
+from streams import topic_names as topics
+from tests import examples
+
+ROOT = Path(__file__).resolve().parents[2]
+CATALOGS = ROOT / "templates" / "email" / "i18n"
+GOLDEN = Path(__file__).parent / "golden"
+URL = "https://preavis.example/o/TOKEN123"
+CAMPAIGN = "purpose:ai-training:v1"
+
+#: A word of each language's complaint sentence (Art. 77), as the catalog writes it.
+COMPLAINT_WORD = {
+    "en": "complaint",
+    "fr": "réclamation",
+    "de": "Beschwerde",
+    "es": "reclamación",
+    "it": "reclamo",
+    "nl": "klacht",
+    "pl": "skargi",
+}
+
+
+@pytest.fixture(scope="module")
+def renderer() -> NoticeRenderer:
+    return NoticeRenderer()
+
+
+def purpose_notice(
+    renderer: NoticeRenderer, locale: str = "en", url: str | None = URL, **overrides: Any
+) -> RenderedNotice:
+    change = examples.purpose_declared(**overrides)
+    return renderer.render(NoticeContext(CAMPAIGN, "purpose", change, locale, url))
+
+
+def terms_notice(
+    renderer: NoticeRenderer, locale: str = "en", url: str | None = URL, **overrides: Any
+) -> RenderedNotice:
+    change = examples.terms_published(**overrides)
+    return renderer.render(
+        NoticeContext("terms:terms-of-service:2026-04", "terms", change, locale, url)
+    )
+
+
+def both(notice: RenderedNotice) -> tuple[str, str]:
+    """Text and HTML with whitespace runs made single spaces: paragraphs are wrapped."""
+    return flat(notice.text), flat(notice.html)
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+# --- languages, texts, dates -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("locale", "language"),
+    [
+        ("fr-BE", "fr"),
+        ("FR_be", "fr"),
+        ("de", "de"),
+        ("pt-BR", "en"),
+        ("pt", "en"),
+        ("nl-NL", "nl"),
+        ("pl", "pl"),
+        ("", "en"),
+        ("en-GB", "en"),
+    ],
+)
+def test_pick_language(locale: str, language: str) -> None:
+    assert pick_language(locale) == language
+
+
+def test_pick_text_falls_back_from_locale_to_language_to_english() -> None:
+    texts = {"en": "E", "fr": "F", "fr-BE": "B"}
+    assert pick_text(texts, "fr-BE") == "B"
+    assert pick_text(texts, "fr_be") == "B"
+    assert pick_text(texts, "fr-CA") == "F"
+    assert pick_text(texts, "fr") == "F"
+    assert pick_text(texts, "de-AT") == "E"
+    assert pick_text({"en": "E", "fr-BE": "B"}, "fr-FR") == "E"
+    assert pick_text("plain", "fr") == "plain"
+    assert pick_text(None, "fr") is None
+    assert pick_text({"de": "D"}, "fr") is None
+
+
+@pytest.mark.parametrize(
+    ("language", "written"),
+    [
+        ("en", "16 April 2026"),
+        ("fr", "16 avril 2026"),
+        ("de", "16. April 2026"),
+        ("es", "16 de abril de 2026"),
+        ("it", "16 aprile 2026"),
+        ("nl", "16 april 2026"),
+        ("pl", "16 kwietnia 2026"),
+        ("pt", "16 April 2026"),
+    ],
+)
+def test_format_date(language: str, written: str) -> None:
+    assert format_date(examples.STARTS_AT, language) == written
+    assert format_date(datetime(2026, 4, 16, 9, tzinfo=UTC), language) == written
+
+
+def test_format_date_uses_the_utc_date_and_language_rules() -> None:
+    assert format_date("2026-04-16T00:30:00+02:00", "en") == "15 April 2026"
+    late = datetime(2026, 12, 31, 23, 30, tzinfo=timezone(timedelta(hours=-5)))
+    assert format_date(late, "de") == "1. Januar 2027"
+    assert format_date("2027-01-01T10:00:00Z", "fr") == "1er janvier 2027"
+    assert format_date("2026-09-03T10:00:00Z", "pl") == "3 września 2026"
+    assert format_date(datetime(2026, 5, 2, 23, 0), "nl") == "2 mei 2026"  # naive: UTC
+
+
+# --- catalogs ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_every_catalog_has_the_keys_and_placeholders_of_english(language: str) -> None:
+    english = json.loads((CATALOGS / "en.json").read_text(encoding="utf-8"))
+    catalog = json.loads((CATALOGS / f"{language}.json").read_text(encoding="utf-8"))
+    assert catalog.keys() == english.keys()
+    for key, text in catalog.items():
+        assert text.strip(), key
+        assert placeholders(text) == placeholders(english[key]), key
+
+
+def test_a_catalog_missing_a_key_is_refused_at_start(tmp_path: Path) -> None:
+    for language in SUPPORTED_LANGUAGES:
+        catalog = json.loads((CATALOGS / f"{language}.json").read_text(encoding="utf-8"))
+        if language == "it":
+            del catalog["footer"]
+        (tmp_path / f"{language}.json").write_text(json.dumps(catalog), encoding="utf-8")
+    with pytest.raises(ValueError, match=r"it\.json.*footer"):
+        load_catalogs(tmp_path)
+
+
+# --- content -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("language", SUPPORTED_LANGUAGES)
+def test_purpose_notice_in_every_language(renderer: NoticeRenderer, language: str) -> None:
+    notice = purpose_notice(renderer, language)
+    catalog = renderer.catalogs[language]
+    assert notice.language == language
+    assert f'<html lang="{language}"' in notice.html
+    expected = [
+        URL,
+        format_date(examples.STARTS_AT, language),
+        "Example Platform SAS",
+        "dpo@example.com",
+        COMPLAINT_WORD[language],
+        "user.content.public",
+    ]
+    for body in both(notice):
+        for fragment in expected:
+            assert fragment in body, (language, fragment)
+    assert COMPLAINT_WORD[language] in catalog["complaint"]
+    for key in ("heading_object", "object_any_time", "object_no_reason", "complaint"):
+        text, html = both(notice)
+        assert flat(catalog[key]) in text
+        assert flat(escape(catalog[key])) in html
+    assert "\n" not in notice.subject and "\r" not in notice.subject
+
+
+def test_the_locale_then_its_language_then_english(renderer: NoticeRenderer) -> None:
+    belgian = purpose_notice(renderer, "fr-BE")
+    assert belgian.language == "fr"
+    assert belgian.subject.endswith("Entraînement de nos modèles d'IA")
+    assert "Nous utiliserons les publications" in belgian.text
+    # transfers has only "en": the English text, marked as such for screen readers.
+    assert '<span lang="en">None: training runs in the EU.</span>' in belgian.html
+    name = {"en": "Training our AI models", "pt": "Treino dos nossos modelos"}
+    portuguese = purpose_notice(renderer, "pt-BR", name=name)
+    assert portuguese.language == "en"
+    assert '<html lang="en"' in portuguese.html
+    assert "Training our AI models" in portuguese.subject  # no Portuguese in an English email
+
+
+def test_purpose_notice_states_what_art_13_requires(renderer: NoticeRenderer) -> None:
+    text, html = both(purpose_notice(renderer, "en"))
+    for body in (text, html):
+        for fragment in [
+            "We will use the posts and comments you made public",
+            "Training our AI models",
+            "our legitimate interest",
+            "Improving the writing assistant",
+            "Training copies are deleted 12 months after training.",
+            "No one outside Example Platform SAS.",
+            "None: training runs in the EU.",
+            "privacy@example.com",
+            "at any time",
+            "You do not need to give a reason.",
+            "If you object before 16 April 2026",
+            "https://www.cnil.fr/en/complaints",
+            "https://example.com/privacy/ai-training",
+        ]:
+            assert fragment in body, fragment
+    assert "12 rue de l&#39;Exemple, 75002 Paris, France" in html
+    assert '<h2 id="right-to-object"' in html
+    assert "Read the full privacy policy</a>" in html
+
+
+def test_each_legal_basis_has_its_label(renderer: NoticeRenderer) -> None:
+    for basis in (
+        "consent",
+        "contract",
+        "legal_obligation",
+        "vital_interests",
+        "public_interest",
+        "legitimate_interest",
+    ):
+        for language in SUPPORTED_LANGUAGES:
+            notice = purpose_notice(renderer, language, legal_basis=basis)
+            assert flat(renderer.catalogs[language][f"legal_basis_{basis}"]) in flat(notice.text)
+    consent = purpose_notice(renderer, "de", legal_basis="consent", legitimate_interest=None)
+    assert "Einwilligung jederzeit widerrufen" in consent.text
+
+
+def test_complaint_without_an_authority_url(renderer: NoticeRenderer) -> None:
+    controller = examples.controller(supervisory_authority_url=None)
+    notice = purpose_notice(renderer, "it", controller=controller)
+    generic = renderer.catalogs["it"]["complaint_generic"]
+    text, html = both(notice)
+    assert flat(generic) in text
+    assert flat(escape(generic)) in html
+    for body in (text, html):
+        assert "reclamo" in body
+        assert "cnil.fr" not in body
+
+
+def test_objection_block_absent_without_a_link(renderer: NoticeRenderer) -> None:
+    notice = purpose_notice(renderer, "en", url=None)
+    for body in both(notice):
+        assert "Your right to object" not in body
+        assert "/o/" not in body
+    assert "right-to-object" not in notice.html
+
+
+def test_terms_notice_with_added_purposes(renderer: NoticeRenderer) -> None:
+    notice = terms_notice(renderer, "fr", purposes_added=["ai-training", "ads-personalisation"])
+    assert notice.subject == "Ce qui change\u00a0: Conditions d'utilisation"
+    for body in both(notice):
+        for fragment in [
+            URL,
+            "ai-training",
+            "ads-personalisation",
+            "16 avril 2026",
+            "Nous entraînons désormais",
+            "https://example.com/terms/2026-04",
+            "dpo@example.com",
+            "réclamation",
+        ]:
+            assert fragment in body, fragment
+    assert "Vous pouvez vous y opposer à tout moment" in flat(notice.text)
+    assert "ces finalités" in flat(notice.text)
+
+
+def test_terms_notice_without_added_purposes(renderer: NoticeRenderer) -> None:
+    for notice in (
+        terms_notice(renderer, "en", purposes_added=[]),
+        terms_notice(renderer, "en", url=None),
+        renderer.render(
+            NoticeContext(
+                "t",
+                "terms",
+                examples.without(examples.terms_published(), "purposes_added"),
+                "en",
+                URL,
+            )
+        ),
+    ):
+        assert notice.subject == "Changes to Terms of Service"
+        for body in both(notice):
+            assert "Your right to object" not in body
+            assert URL not in body
+            assert "16 April 2026" in body
+            assert "https://example.com/terms/2026-04" in body
+
+
+def test_renders_the_models_dump_too(renderer: NoticeRenderer) -> None:
+    """The agent may pass ``model_dump()``: datetimes as objects, absent fields as None."""
+    raw = json.dumps(examples.purpose_declared(transfers=None)).encode()
+    event = events.decode(topics.TOPIC_PURPOSES, b"ai-training", raw)
+    assert isinstance(event, events.PurposeDeclared)
+    change = event.model_dump()
+    notice = renderer.render(NoticeContext(CAMPAIGN, "purpose", change, "es-MX", URL))
+    assert notice.language == "es"
+    assert "16 de abril de 2026" in flat(notice.text)
+    assert "Transferencias" not in notice.text
+
+
+# --- safety ------------------------------------------------------------------
+
+
+def test_operator_text_is_data_never_template_code(renderer: NoticeRenderer) -> None:
+    evil = "Hello {{ 7*7 }} {% if true %}yes{% endif %} <script>alert(1)</script> & {date}"
+    notice = purpose_notice(
+        renderer,
+        "en",
+        description={"en": evil},
+        name={"en": "AI {{ 7*7 }} <b>"},
+        controller=examples.controller(name="Evil {controller} <i>Co</i>"),
+    )
+    text, html = both(notice)
+    assert evil in text
+    assert "Hello 49" not in text + html and "AI 49" not in text + html
+    assert "<script>" not in html and "<b>" not in html and "<i>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; {date}" in html
+    assert "{{ 7*7 }}" in html and "{% if true %}" in html
+    assert "Evil {controller} &lt;i&gt;Co&lt;/i&gt; will use" in html
+    assert notice.subject == "How we will use your data: AI {{ 7*7 }} <b>"
+
+
+def test_subject_is_one_line(renderer: NoticeRenderer) -> None:
+    notice = purpose_notice(renderer, "en", name={"en": "Two\r\nlines\u2028here"})
+    assert notice.subject == "How we will use your data: Two lines here"
+
+
+def test_no_line_is_too_long(renderer: NoticeRenderer) -> None:
+    long_text = " ".join(["transparency"] * 800)
+    notice = purpose_notice(renderer, "nl", description={"en": long_text}, retention=long_text)
+    for body in (notice.text, notice.html):
+        assert max(len(line) for line in body.splitlines()) < 900
+    assert max(len(line) for line in notice.text.splitlines()) <= 76
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (examples.without(examples.purpose_declared(), "retention"), "retention"),
+        (examples.purpose_declared(legitimate_interest=None), "legitimate_interest"),
+        (examples.purpose_declared(legal_basis="because"), "legal_basis"),
+        (examples.purpose_declared(data_categories=[]), "data_categories"),
+        (examples.purpose_declared(policy_url="javascript:alert(1)"), "policy_url"),
+        (
+            examples.purpose_declared(controller=examples.controller(dpo_email="")),
+            "controller.dpo_email",
+        ),
+        (examples.purpose_declared(starts_at="soon"), "starts_at"),
+        (examples.terms_published(), "type"),
+    ],
+)
+def test_an_incomplete_change_is_refused_not_half_told(
+    renderer: NoticeRenderer, change: dict[str, Any], field: str
+) -> None:
+    with pytest.raises(InvalidEvent) as caught:
+        renderer.render(NoticeContext(CAMPAIGN, "purpose", change, "en", URL))
+    assert caught.value.field == field
+
+
+def test_notifications_stays_free_of_streams_and_faust() -> None:
+    code = (
+        "import sys, notifications.render; "
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('streams', 'faust')]; "
+        "sys.exit(str(bad) if bad else 0)"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+# --- proof of what was sent ----------------------------------------------------
+
+
+def test_rendering_is_deterministic_and_hashed(renderer: NoticeRenderer) -> None:
+    first = purpose_notice(renderer, "pl")
+    assert first == purpose_notice(renderer, "pl")
+    assert first == purpose_notice(NoticeRenderer(), "pl")
+    assert len(first.content_sha256) == 64
+    assert first.content_sha256 == first.content_sha256.lower()
+    changed = [
+        purpose_notice(renderer, "pl", url=URL + "X"),
+        purpose_notice(renderer, "pl", retention={"en": "Deleted after 11 months."}),
+        purpose_notice(renderer, "pl", starts_at="2026-04-17T09:00:00Z"),
+        RenderedNotice(first.language, first.subject + ".", first.text, first.html),
+        RenderedNotice(first.language, first.subject, first.text + " ", first.html),
+        RenderedNotice(first.language, first.subject, first.text, first.html + " "),
+    ]
+    hashes = {first.content_sha256, *(notice.content_sha256 for notice in changed)}
+    assert len(hashes) == len(changed) + 1
+
+
+@pytest.mark.parametrize(
+    ("locale", "suffix"), [("en", "txt"), ("en", "html"), ("fr-BE", "txt"), ("fr-BE", "html")]
+)
+def test_golden_notice(renderer: NoticeRenderer, locale: str, suffix: str) -> None:
+    notice = purpose_notice(renderer, locale)
+    body = notice.text if suffix == "txt" else notice.html
+    path = GOLDEN / f"notice_purpose.{locale}.{suffix}"
+    if os.environ.get("PREAVIS_UPDATE_GOLDEN") == "1":
+        path.parent.mkdir(exist_ok=True)
+        path.write_bytes(body.encode("utf-8"))
+    assert body.encode("utf-8") == path.read_bytes(), f"{path} differs: see the module docstring"
