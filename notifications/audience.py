@@ -70,7 +70,9 @@ _EMAIL = re.compile(
 
 def is_deliverable_address(address: str) -> bool:
     """Whether ``address`` is safe and plausible enough to put in an envelope."""
-    return len(address.encode()) <= 254 and _EMAIL.fullmatch(address) is not None
+    # ASCII only: an internationalized address needs SMTPUTF8, which the MIME
+    # layer does not produce, so it would fail later as a bad header
+    return address.isascii() and len(address) <= 254 and _EMAIL.fullmatch(address) is not None
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,11 +8,16 @@ in a mail client and a test can parse them with the standard library.
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
+
+
+# aiosmtpd logs every recipient address at INFO: addresses never go to logs.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 class EmlWriter:
@@ -35,7 +40,9 @@ class EmlWriter:
         return "250 2.0.0 Ok: stored"
 
 
-def start_capture(folder: Path, host: str = "127.0.0.1", port: int = 2525) -> tuple[Controller, EmlWriter]:
+def start_capture(
+    folder: Path, host: str = "127.0.0.1", port: int = 2525
+) -> tuple[Controller, EmlWriter]:
     """Start the catcher in its own thread; stop it with ``controller.stop()``."""
     handler = EmlWriter(folder)
     controller = Controller(handler, hostname=host, port=port)

@@ -128,8 +128,10 @@ async def publish_sample(settings: Settings, work: Path) -> str:
         )
     finally:
         await producer.stop()
-    print(f"published purpose {purpose['purpose_id']} v{purpose['version']}, "
-          f"processing starts {purpose['starts_at'][:10]}")
+    print(
+        f"published purpose {purpose['purpose_id']} v{purpose['version']}, "
+        f"processing starts {purpose['starts_at'][:10]}"
+    )
     return f"purpose:{purpose['purpose_id']}:v{purpose['version']}"
 
 
@@ -186,7 +188,9 @@ async def follow(settings: Settings, timeout: float) -> Outcomes:
 
 def report(outcomes: Outcomes, campaign_id: str, settings: Settings, elapsed: float) -> str:
     statuses = Counter(status for status, _ in outcomes.finals.values())
-    reasons = Counter(reason for status, reason in outcomes.finals.values() if status == "suppressed")
+    reasons = Counter(
+        reason for status, reason in outcomes.finals.values() if status == "suppressed"
+    )
     audience = outcomes.notified + sum(outcomes.fanout_suppressed.values())
     lines = [
         "",
@@ -210,15 +214,18 @@ def run_demo(settings: Settings, *, exit_when_done: bool = False, timeout: float
     print(localbroker.up(echo=print))
     asyncio.run(empty_topics(settings))
     shutil.rmtree(MAIL_DIR, ignore_errors=True)
-    controller, catcher = start_capture(MAIL_DIR, settings.smtp_host, settings.smtp_port)
+    controller, _ = start_capture(MAIL_DIR, settings.smtp_host, settings.smtp_port)
     print(f"mail catcher on {settings.smtp_host}:{settings.smtp_port}, writing to {MAIL_DIR}/")
     env = demo_env(settings)
     log_path = Path("var/demo-worker.log")
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("wb") as log:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "streams.cli", "worker"], env=env, stdout=log,
-            stderr=subprocess.STDOUT, start_new_session=True,
+            [sys.executable, "-m", "streams.cli", "worker"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     print(f"worker pid {worker.pid}, log {log_path}")
     try:

@@ -46,11 +46,17 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
     """Add the delivery ledger, the suppression list and the delivery agent."""
     partitions = settings.topic_partitions
     ledger = app.Table(
-        DELIVERY_LEDGER, key_type=str, value_type=None, partitions=partitions,
+        DELIVERY_LEDGER,
+        key_type=str,
+        value_type=None,
+        partitions=partitions,
         help="campaign_id|user_id -> last delivery status (at most one email per pair)",
     )
     suppression = app.Table(
-        SUPPRESSION_TABLE, key_type=str, value_type=None, partitions=partitions,
+        SUPPRESSION_TABLE,
+        key_type=str,
+        value_type=None,
+        partitions=partitions,
         help="user_id -> sha256 of addresses that hard-bounced",
     )
     renderer = NoticeRenderer()
@@ -86,6 +92,7 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
     async def delivery(stream: Any) -> None:
         await run_guarded(stream, handle, topics.deadletter, decoder=decode_internal)
 
-    @app.on_before_shutdown.connect
-    async def _close_pool(app: Any, **kwargs: Any) -> None:
+    async def _close_pool(app: Any, *args: Any, **kwargs: Any) -> None:
         await pool.close()
+
+    app.on_before_shutdown.connect(_close_pool)  # type: ignore[arg-type]

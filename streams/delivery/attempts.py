@@ -32,7 +32,7 @@ from typing import Any
 from notifications.audience import is_deliverable_address
 from notifications.campaign import purposes_of, start_of
 from notifications.errors import InvalidEvent
-from notifications.mime import HeaderInjection, build_notice, message_id_for
+from notifications.mime import HeaderInjection, InvalidAddress, build_notice, message_id_for
 from notifications.render import NoticeContext, NoticeRenderer, RenderedNotice
 from notifications.smtp import Outcome, SmtpPool, backoff_delay
 from streams.campaigns.outputs import notice_id
@@ -66,8 +66,9 @@ class DeliveryContext:
 
     def bounced_before(self, user_id: str, entry: dict[str, Any]) -> bool:
         email = entry.get("email")
-        digests = self.suppression.get(user_id) or []
-        return bool(email) and address_digest(email) in digests
+        if not email:
+            return False
+        return address_digest(email) in (self.suppression.get(user_id) or [])
 
     @property
     def envelope_sender(self) -> str:
@@ -113,15 +114,18 @@ async def _deliver(
     if ctx.bounced_before(job.user_id, entry):
         return await _final(ctx, job, partition, key, "suppressed", "bounced_before", 0)
 
-    notice = ctx.renderer.render(
-        NoticeContext(
-            campaign_id=job.campaign_id,
-            kind=kind,
-            change=change,
-            locale=entry.get("locale") or "en",
-            objection_url=ctx.link_for(job.user_id, purposes, job.campaign_id),
+    try:
+        notice = ctx.renderer.render(
+            NoticeContext(
+                campaign_id=job.campaign_id,
+                kind=kind,
+                change=change,
+                locale=entry.get("locale") or "en",
+                objection_url=ctx.link_for(job.user_id, purposes, job.campaign_id),
+            )
         )
-    )
+    except InvalidEvent as exc:  # validated at intake; this is a last line of defence
+        return await _final(ctx, job, partition, key, "failed", f"cannot render: {exc}", 0)
     message_id = message_id_for(job.campaign_id, job.user_id, ctx.mail_domain)
     deadline = start_of(change, kind)
     attempt = int((record or {}).get("attempt", 0))
@@ -129,24 +133,49 @@ async def _deliver(
         attempt += 1
         try:
             message = _message(ctx, notice, email, message_id, job.campaign_id)
-        except HeaderInjection:
+        except InvalidAddress:
             return await _final(ctx, job, partition, key, "suppressed", "invalid_email", attempt)
+        except HeaderInjection as exc:  # the campaign's own headers: not the user's fault
+            return await _final(ctx, job, partition, key, "failed", f"bad header: {exc}", attempt)
         result = await ctx.pool.send(ctx.envelope_sender, email, message)
         if result.outcome is not Outcome.DEFERRED:
             if result.outcome is Outcome.BOUNCED:
                 digests = list(ctx.suppression.get(job.user_id) or [])
                 ctx.suppression[job.user_id] = sorted({*digests, address_digest(email)})
             return await _final(
-                ctx, job, partition, key, result.outcome.value, result.reply, attempt,
-                message_id=message_id, content_sha256=notice.content_sha256,
+                ctx,
+                job,
+                partition,
+                key,
+                result.outcome.value,
+                result.reply,
+                attempt,
+                message_id=message_id,
+                content_sha256=notice.content_sha256,
             )
         if ctx.clock() >= deadline:
             return await _final(
-                ctx, job, partition, key, "failed", f"start date passed: {result.reply}", attempt,
-                message_id=message_id, content_sha256=notice.content_sha256,
+                ctx,
+                job,
+                partition,
+                key,
+                "failed",
+                f"start date passed: {result.reply}",
+                attempt,
+                message_id=message_id,
+                content_sha256=notice.content_sha256,
             )
-        await _record(ctx, job, partition, key, "deferred", result.reply, attempt,
-                      message_id=message_id, content_sha256=notice.content_sha256)
+        await _record(
+            ctx,
+            job,
+            partition,
+            key,
+            "deferred",
+            result.reply,
+            attempt,
+            message_id=message_id,
+            content_sha256=notice.content_sha256,
+        )
         await ctx.sleep(backoff_delay(attempt, cap=BACKOFF_CAP_SECONDS))
 
 
@@ -184,7 +213,7 @@ async def _record(
         notice_id=notice_id(job.campaign_id, job.user_id),
         campaign_id=job.campaign_id,
         user_id=job.user_id,
-        status=status,  # type: ignore[arg-type]
+        status=status,
         reason=reason,
         attempt=attempt,
         message_id=message_id,
@@ -217,8 +246,17 @@ async def _final(
     content_sha256: str | None = None,
 ) -> None:
     """A final outcome: recorded like an attempt, and reported to the campaign ledger."""
-    await _record(ctx, job, partition, key, status, reason, attempt,
-                  message_id=message_id, content_sha256=content_sha256)
+    await _record(
+        ctx,
+        job,
+        partition,
+        key,
+        status,
+        reason,
+        attempt,
+        message_id=message_id,
+        content_sha256=content_sha256,
+    )
     outcome = FinalOutcome(
         campaign_id=job.campaign_id,
         user_id=job.user_id,

@@ -40,7 +40,11 @@ def smtp_worker(
 ) -> Iterator[WorkerProcess]:
     port = free_port()
     controller, _ = start_capture(mail_dir, port=port)
-    env = {**worker_env, "PREAVIS_SMTP_PORT": str(port), "PREAVIS_MAIL_FROM": "Équipe vie privée <privacy@platform.example>"}
+    env = {
+        **worker_env,
+        "PREAVIS_SMTP_PORT": str(port),
+        "PREAVIS_MAIL_FROM": "Équipe vie privée <privacy@platform.example>",
+    }
     worker = start_worker(env, tmp_path)
     try:
         worker.wait_healthy()
@@ -72,13 +76,18 @@ async def test_published_purpose_becomes_one_email_per_user(
 ) -> None:
     users = [
         examples.user_upserted(
-            user_id=f"mail-{i:03d}", email=f"person{i}@example.org", locale=LOCALES[i % len(LOCALES)],
-            country="FR", birth_year=1980,
+            user_id=f"mail-{i:03d}",
+            email=f"person{i}@example.org",
+            locale=LOCALES[i % len(LOCALES)],
+            country="FR",
+            birth_year=1980,
         )
         for i in range(27)
     ]
     users.append(examples.user_upserted(user_id="mail-noemail", email=None, country="FR"))
-    await produce(names.TOPIC_USERS, [(u["user_id"].encode(), json.dumps(u).encode()) for u in users])
+    await produce(
+        names.TOPIC_USERS, [(u["user_id"].encode(), json.dumps(u).encode()) for u in users]
+    )
     now = datetime.now(UTC)
     purpose = examples.purpose_declared(
         published_at=now.isoformat(), starts_at=(now + timedelta(days=45)).isoformat()
@@ -93,7 +102,7 @@ async def test_published_purpose_becomes_one_email_per_user(
     start_day = datetime.fromisoformat(purpose["starts_at"]).day
 
     by_to: dict[str, Any] = {str(m["To"]): m for m in messages}
-    for i, user in enumerate(users[:27]):
+    for user in users[:27]:
         message = by_to[user["email"]]
         assert message["X-Preavis-Campaign"] == "purpose:ai-training:v1"
         assert message["Content-Language"] == {"fr-BE": "fr", "pt-BR": "en"}.get(
@@ -107,9 +116,7 @@ async def test_published_purpose_becomes_one_email_per_user(
         assert "dpo@example.com" in text and "Example Platform SAS" in text
         assert str(start_day) in text
 
-    deliveries = await read_topic(
-        names.TOPIC_DELIVERY, until=lambda rs: len(rs) >= 28, timeout=30
-    )
+    deliveries = await read_topic(names.TOPIC_DELIVERY, until=lambda rs: len(rs) >= 28, timeout=30)
     sent = {r.json["user_id"]: r.json for r in deliveries if r.json["status"] == "sent"}
     assert len(sent) == 27
     for user in users[:27]:

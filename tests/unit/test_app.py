@@ -15,6 +15,7 @@ EXPECTED_AGENTS = {
     "campaign_intake_terms",
     "campaign_fanout",
     "campaign_ledger",
+    "delivery",
 }
 EXPECTED_VIEWS = {"/healthz"}
 EXPECTED_TABLES = {
@@ -24,6 +25,8 @@ EXPECTED_TABLES = {
     "late_decisions",
     "exclusions",
     "campaigns",
+    "deliveries",
+    "suppression",
 }
 
 
