@@ -65,14 +65,21 @@ def test_settings_are_frozen() -> None:
 
 
 def test_secrets_never_show(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("PREAVIS_LINK_SECRET", "s3cr3t-link")
+    monkeypatch.setenv("PREAVIS_LINK_SECRET", "s3cr3t-link-0123456789")
     monkeypatch.setenv("PREAVIS_ADMIN_TOKEN", "s3cr3t-admin")
     monkeypatch.setenv("PREAVIS_SMTP_PASSWORD", "s3cr3t-smtp")
     settings = Settings()
     shown = repr(settings) + str(settings) + settings.model_dump_json()
-    for secret in ("s3cr3t-link", "s3cr3t-admin", "s3cr3t-smtp"):
+    for secret in ("s3cr3t-link-0123456789", "s3cr3t-admin", "s3cr3t-smtp"):
         assert secret not in shown
-    assert settings.require_link_secret().get_secret_value() == "s3cr3t-link"
+    assert settings.require_link_secret().get_secret_value() == "s3cr3t-link-0123456789"
+
+
+def test_short_link_secret_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PREAVIS_LINK_SECRET", "short")
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+    assert caught.value.errors()[0]["loc"] == ("link_secret",)
 
 
 def test_worker_refuses_to_start_without_link_secret(monkeypatch: pytest.MonkeyPatch) -> None:
