@@ -54,7 +54,9 @@ async def group_lag(group: str, topic: str) -> int:
         partitions = await wait_for_partitions(topic, time.monotonic() + 30)
         tps = [TopicPartition(topic, p) for p in sorted(partitions)]
         ends = await consumer.end_offsets(tps)
-        return sum(end - (committed[tp].offset if tp in committed else 0) for tp, end in ends.items())
+        return sum(
+            end - (committed[tp].offset if tp in committed else 0) for tp, end in ends.items()
+        )
     finally:
         await consumer.stop()
         await admin.close()
@@ -75,13 +77,19 @@ def peak_rss_mib(pid: int) -> float:
 async def baseline(settings: Settings, users: int) -> float:
     await ensure_topics(settings, [TopicSpec(BASELINE_TOPIC)])
     producer = AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers, acks="all", linger_ms=5,
+        bootstrap_servers=settings.bootstrap_servers,
+        acks="all",
+        linger_ms=5,
         max_batch_size=512 * 1024,
     )
     await producer.start()
     value = json.dumps(
-        {"type": "notice.job", "campaign_id": "purpose:ai-training:v1", "user_id": "u00000000",
-         "issued_at": datetime.now(UTC).isoformat()}
+        {
+            "type": "notice.job",
+            "campaign_id": "purpose:ai-training:v1",
+            "user_id": "u00000000",
+            "issued_at": datetime.now(UTC).isoformat(),
+        }
     ).encode()
     try:
         start = time.perf_counter()
@@ -117,8 +125,21 @@ async def run(users: int) -> None:
             worker.wait_healthy(180)
             if os.environ.get("BENCH_PROFILE"):
                 import subprocess
-                subprocess.Popen([".venv/bin/py-spy", "record", "-d", "20", "-f", "raw", "-o",
-                                  "/tmp/ingest.txt", "-p", str(worker.process.pid)])
+
+                subprocess.Popen(
+                    [
+                        ".venv/bin/py-spy",
+                        "record",
+                        "-d",
+                        "20",
+                        "-f",
+                        "raw",
+                        "-o",
+                        "/tmp/ingest.txt",
+                        "-p",
+                        str(worker.process.pid),
+                    ]
+                )
             ingest_start = time.perf_counter()
             cpu_start = _cpu_seconds(worker.process.pid)
             while await group_lag(app_id, names.TOPIC_USERS) > 0:
@@ -140,13 +161,17 @@ async def run(users: int) -> None:
             await producer.stop()
             ledger = await read_topic(
                 TOPIC_LEDGER,
-                until=lambda rs: sum(r.json["type"] == "campaign.partition_done" for r in rs)
-                >= settings.topic_partitions,
+                until=lambda rs: (
+                    sum(r.json["type"] == "campaign.partition_done" for r in rs)
+                    >= settings.topic_partitions
+                ),
                 timeout=1800,
             )
             fanout = time.perf_counter() - start
             notified = sum(
-                r.json.get("notified", 0) for r in ledger if r.json["type"] == "campaign.partition_done"
+                r.json.get("notified", 0)
+                for r in ledger
+                if r.json["type"] == "campaign.partition_done"
             )
             rss = peak_rss_mib(worker.process.pid)
         finally:
@@ -156,8 +181,12 @@ async def run(users: int) -> None:
         shutil.rmtree(work, ignore_errors=True)
     print(f"users: {users} ({notified} notified), store rocksdb://, 8 partitions, 1 worker")
     print(f"directory ingest (after startup): {ingest:7.2f} s  ({users / ingest:,.0f} users/s)")
-    print(f"fan-out, publish -> all partitions done: {fanout:7.2f} s  ({users / fanout:,.0f} users/s)")
-    print(f"baseline, raw batch produce of {users} jobs: {base:7.2f} s  ({users / base:,.0f} rec/s)")
+    print(
+        f"fan-out, publish -> all partitions done: {fanout:7.2f} s  ({users / fanout:,.0f} users/s)"
+    )
+    print(
+        f"baseline, raw batch produce of {users} jobs: {base:7.2f} s  ({users / base:,.0f} rec/s)"
+    )
     print(f"ratio fan-out/baseline: {fanout / base:.1f}")
     print(f"worker peak RSS (VmHWM): {rss:,.0f} MiB")
 

@@ -15,7 +15,6 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-
 # aiosmtpd logs every recipient address at INFO: addresses never go to logs.
 logging.getLogger("mail.log").setLevel(logging.WARNING)
 

@@ -40,7 +40,7 @@ from streams.events import NoticeDelivery, encode
 from streams.internal_events import FinalOutcome, NoticeJob, encode_internal
 
 FINAL_STATUSES = frozenset({"sent", "failed", "bounced", "suppressed"})
-BACKOFF_CAP_SECONDS = 60.0
+BACKOFF_CAP_SECONDS = 30.0
 
 
 def address_digest(address: str) -> str:
