@@ -5,10 +5,12 @@ A token is ``1.{payload}.{tag}``:
 - ``1`` is the format and key version, so that a later key or format can be
   told apart (and the old one still verified while its links are out).
 - ``payload`` is base64url (no padding) of the claims as UTF-8 joined with
-  NUL: ``user_id NUL campaign_id NUL purpose [NUL purpose...]``, an empty
-  ``campaign_id`` standing for None. That is about half the size of JSON with
-  short keys; NUL cannot occur in a field (refused on signing), so the split
-  is unambiguous. The payload is not secret (user ids are pseudonymous).
+  NUL: ``user_id NUL campaign_id NUL language NUL purpose [NUL purpose...]``,
+  an empty ``campaign_id`` standing for None. The language is the notice's,
+  so that the objection pages speak it on any worker without a lookup.
+  That is about half the size of JSON with short keys; NUL cannot occur in
+  a field (refused on signing), so the split is unambiguous. The payload is
+  not secret (user ids are pseudonymous).
 - ``tag`` is base64url of HMAC-SHA256(secret, ``preavis-objection NUL 1.{payload}``)
   truncated to 128 bits: forging one means guessing 2**128 values. The MAC
   covers the version and the payload *as written*, and the tag is compared
@@ -18,7 +20,7 @@ A token is ``1.{payload}.{tag}``:
 
 Every character is in ``[A-Za-z0-9_.-]``: nothing to escape in a URL path.
 For user ``u-000123``, purpose ``ai-training`` and campaign
-``purpose:ai-training:v1`` the token is 83 characters long.
+``purpose:ai-training:v1`` the token is under 90 characters long.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ class TokenClaims:
     user_id: str
     purposes: tuple[str, ...]
     campaign_id: str | None
+    language: str = "en"
 
 
 class InvalidToken(PreavisError, ValueError):
@@ -76,7 +79,7 @@ def _tag(secret: bytes, signed: str) -> str:
 def sign_token(secret: bytes, claims: TokenClaims) -> str:
     """The token for ``claims``; ValueError for claims a token cannot carry."""
     _check_secret(secret)
-    fields = [claims.user_id, claims.campaign_id or "", *claims.purposes]
+    fields = [claims.user_id, claims.campaign_id or "", claims.language, *claims.purposes]
     if not claims.user_id or not claims.purposes or not all(claims.purposes):
         raise ValueError(f"a token needs a user and at least one purpose: {claims!r}")
     if claims.campaign_id == "" or any("\x00" in field for field in fields):
@@ -99,12 +102,12 @@ def verify_token(secret: bytes, token: str) -> TokenClaims:
         raise InvalidToken("bad signature")
     try:
         raw = base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4))
-        user_id, campaign_id, *purposes = raw.decode("utf-8").split("\x00")
+        user_id, campaign_id, language, *purposes = raw.decode("utf-8").split("\x00")
     except ValueError as exc:  # binascii.Error, UnicodeDecodeError, too few fields
         raise InvalidToken("malformed payload") from exc
     if not user_id or not purposes or not all(purposes):
         raise InvalidToken("malformed payload")
-    return TokenClaims(user_id, tuple(purposes), campaign_id or None)
+    return TokenClaims(user_id, tuple(purposes), campaign_id or None, language or "en")
 
 
 def objection_url(public_url: str, token: str) -> str:

@@ -14,13 +14,14 @@ from __future__ import annotations
 import importlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import faust
 
+from notifications.smtp import SmtpPool
 from streams.campaigns.fanout import Lookups
 from streams.locks import PartitionLocks
-from streams.settings import Settings
+from streams.settings import Settings, smtp_config
 from streams.topics import Topics, declare_topics
 
 DOMAINS: tuple[str, ...] = (
@@ -28,8 +29,15 @@ DOMAINS: tuple[str, ...] = (
     "streams.directory.agents",
     "streams.campaigns.agents",
     "streams.delivery.agents",
+    "streams.catalog",
+    "streams.objections.agents",
+    "streams.web.objection_views",
+    "streams.web.exclusion_views",
 )
 
+
+if TYPE_CHECKING:
+    from streams.catalog import CampaignCatalog
 
 UserHook = Callable[[str, dict[str, Any] | None, dict[str, Any], int], Awaitable[None]]
 
@@ -41,6 +49,8 @@ class PreavisApp(faust.App):
     preavis_topics: Topics
     preavis_lookups: Lookups
     preavis_locks: PartitionLocks
+    preavis_smtp: SmtpPool
+    preavis_catalog: CampaignCatalog
     # called after each directory upsert: (user_id, old entry, new entry, partition)
     preavis_user_hooks: list[UserHook]
 
@@ -72,6 +82,7 @@ def create_app(settings: Settings) -> PreavisApp:
     app.preavis_topics = declare_topics(app, settings)
     app.preavis_lookups = Lookups()
     app.preavis_locks = PartitionLocks()
+    app.preavis_smtp = SmtpPool(smtp_config(settings))
     app.preavis_user_hooks = []
     for module_name in DOMAINS:
         module = importlib.import_module(module_name)

@@ -62,3 +62,16 @@ async def exclude(
     table[user_id] = entry
     await topic.send(key=user_id.encode(), value=record_bytes(user_id, entry))
     return True
+
+
+async def unexclude(table: Any, topic: Any, user_id: str, purpose_id: str, reason: str) -> bool:
+    """Lift ``user_id``'s exclusion from ``purpose_id`` for ``reason``; False if none."""
+    entry = without(table.get(user_id), purpose_id, reason)
+    if entry is None:
+        return False
+    if entry["reasons"]:
+        table[user_id] = entry
+    else:
+        del table[user_id]
+    await topic.send(key=user_id.encode(), value=record_bytes(user_id, entry))
+    return True

@@ -12,6 +12,9 @@ one version drains them before the next one starts.
 - ``preavis.campaign-ledger`` (key: campaign_id): what happened to a campaign
   (registered, a partition fanned out, a person's final outcome), folded into
   the campaign's status by one agent.
+- ``preavis.objection-requests`` (key: user_id): an objection asked for
+  through preavis (link, form, API); the objections agent, which holds the
+  user's objections, records it on ``consent.objections`` only if it is new.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from notifications.errors import ROOT, InvalidEvent
 TOPIC_FANOUT = "preavis.campaign-fanout"
 TOPIC_JOBS = "preavis.notice-jobs"
 TOPIC_LEDGER = "preavis.campaign-ledger"
+TOPIC_OBJECTION_REQUESTS = "preavis.objection-requests"
 
 
 class _Internal(BaseModel):
@@ -104,6 +108,20 @@ class FinalOutcome(_Internal):
     at: datetime
 
 
+class ObjectionRequest(_Internal):
+    """A person asked to object (link, form or API); the objections agent decides if it is new."""
+
+    type: Literal["objection.request"] = "objection.request"
+    request_id: str
+    user_id: str
+    purposes: list[str]
+    campaign_id: str | None = None
+    channel: Literal["email_link", "api", "web"]
+    language: str = "en"
+    reason: str | None = None
+    received_at: datetime
+
+
 LedgerEntry = Annotated[
     CampaignRegistered | PartitionFannedOut | PersonDecided | FinalOutcome,
     Field(discriminator="type"),
@@ -111,6 +129,7 @@ LedgerEntry = Annotated[
 
 FANOUT_ADAPTER: TypeAdapter[FanoutRequest] = TypeAdapter(FanoutRequest)
 JOB_ADAPTER: TypeAdapter[NoticeJob] = TypeAdapter(NoticeJob)
+REQUEST_ADAPTER: TypeAdapter[ObjectionRequest] = TypeAdapter(ObjectionRequest)
 LEDGER_ADAPTER: TypeAdapter[LedgerEntry] = TypeAdapter(LedgerEntry)
 
 
@@ -123,6 +142,7 @@ _ADAPTERS: dict[str, TypeAdapter[Any]] = {
     TOPIC_FANOUT: FANOUT_ADAPTER,
     TOPIC_JOBS: JOB_ADAPTER,
     TOPIC_LEDGER: LEDGER_ADAPTER,
+    TOPIC_OBJECTION_REQUESTS: REQUEST_ADAPTER,
 }
 
 

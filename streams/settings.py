@@ -14,6 +14,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from notifications.smtp import SmtpConfig
+
 Port = Annotated[int, Field(ge=1, le=65535)]
 
 
@@ -119,3 +121,16 @@ class MissingSetting(RuntimeError):
 def load_settings() -> Settings:
     """Read the environment once; the entry point calls this, nothing else does."""
     return Settings()
+
+
+def smtp_config(settings: Settings) -> SmtpConfig:
+    """The SMTP pool's configuration; the password leaves its SecretStr only here."""
+    return SmtpConfig(
+        host=settings.smtp_host,
+        port=settings.smtp_port,
+        username=settings.smtp_username,
+        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+        starttls=settings.smtp_starttls,
+        max_rate=settings.smtp_max_rate,
+        connections=settings.smtp_connections,
+    )

@@ -18,7 +18,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from streams import topic_names as names
-from streams.internal_events import TOPIC_FANOUT, TOPIC_JOBS, TOPIC_LEDGER
+from streams.internal_events import (
+    TOPIC_FANOUT,
+    TOPIC_JOBS,
+    TOPIC_LEDGER,
+    TOPIC_OBJECTION_REQUESTS,
+)
 
 if TYPE_CHECKING:
     import faust
@@ -51,6 +56,7 @@ TOPIC_SPECS: tuple[TopicSpec, ...] = (
     TopicSpec(TOPIC_FANOUT, internal=True),
     TopicSpec(TOPIC_JOBS, internal=True),
     TopicSpec(TOPIC_LEDGER, internal=True),
+    TopicSpec(TOPIC_OBJECTION_REQUESTS, internal=True),
 )
 
 
@@ -69,6 +75,7 @@ class Topics:
     fanout: Any
     jobs: Any
     ledger: Any
+    objection_requests: Any
 
 
 def declare_topics(app: faust.App, settings: Settings) -> Topics:
@@ -101,4 +108,5 @@ def declare_topics(app: faust.App, settings: Settings) -> Topics:
         fanout=topic(TOPIC_FANOUT),
         jobs=topic(TOPIC_JOBS),
         ledger=topic(TOPIC_LEDGER),
+        objection_requests=topic(TOPIC_OBJECTION_REQUESTS),
     )

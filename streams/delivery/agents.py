@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from notifications.links import TokenClaims, objection_url, sign_token
 from notifications.render import NoticeRenderer
-from notifications.smtp import SmtpConfig, SmtpPool
 from streams.delivery.attempts import DeliveryContext, deliver
 from streams.delivery.ledger import DELIVERY_LEDGER, SUPPRESSION_TABLE
 from streams.internal_events import NoticeJob, decode_internal
@@ -27,19 +26,6 @@ if TYPE_CHECKING:
     from streams.topics import Topics
 
 log = logging.getLogger(__name__)
-
-
-def smtp_config(settings: Settings) -> SmtpConfig:
-    """The pool's configuration; the password leaves its SecretStr only here."""
-    return SmtpConfig(
-        host=settings.smtp_host,
-        port=settings.smtp_port,
-        username=settings.smtp_username,
-        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
-        starttls=settings.smtp_starttls,
-        max_rate=settings.smtp_max_rate,
-        connections=settings.smtp_connections,
-    )
 
 
 def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
@@ -60,16 +46,14 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
         help="user_id -> sha256 of addresses that hard-bounced",
     )
     renderer = NoticeRenderer()
-    pool = SmtpPool(smtp_config(settings))
+    pool = app.preavis_smtp
     in_flight: set[str] = set()
 
-    def link_for(user_id: str, purposes: list[str], campaign_id: str) -> str | None:
+    def link_for(user_id: str, purposes: list[str], campaign_id: str, language: str) -> str | None:
         if not purposes or settings.link_secret is None:
             return None
-        token = sign_token(
-            settings.link_secret.get_secret_value().encode(),
-            TokenClaims(user_id=user_id, purposes=tuple(purposes), campaign_id=campaign_id),
-        )
+        claims = TokenClaims(user_id, tuple(purposes), campaign_id, language)
+        token = sign_token(settings.link_secret.get_secret_value().encode(), claims)
         return objection_url(settings.public_url, token)
 
     context = DeliveryContext(

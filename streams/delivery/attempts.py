@@ -33,7 +33,7 @@ from notifications.audience import is_deliverable_address
 from notifications.campaign import purposes_of, start_of
 from notifications.errors import InvalidEvent
 from notifications.mime import HeaderInjection, InvalidAddress, build_notice, message_id_for
-from notifications.render import NoticeContext, NoticeRenderer, RenderedNotice
+from notifications.render import NoticeContext, NoticeRenderer, RenderedNotice, pick_language
 from notifications.smtp import Outcome, SmtpPool, backoff_delay
 from streams.campaigns.outputs import notice_id
 from streams.events import NoticeDelivery, encode
@@ -59,7 +59,7 @@ class DeliveryContext:
     suppression: Any
     renderer: NoticeRenderer
     pool: SmtpPool
-    link_for: Callable[[str, list[str], str], str | None]
+    link_for: Callable[[str, list[str], str, str], str | None]
     in_flight: set[str] = field(default_factory=set)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
@@ -121,7 +121,12 @@ async def _deliver(
                 kind=kind,
                 change=change,
                 locale=entry.get("locale") or "en",
-                objection_url=ctx.link_for(job.user_id, purposes, job.campaign_id),
+                objection_url=ctx.link_for(
+                    job.user_id,
+                    purposes,
+                    job.campaign_id,
+                    pick_language(entry.get("locale") or "en"),
+                ),
             )
         )
     except InvalidEvent as exc:  # validated at intake; this is a last line of defence

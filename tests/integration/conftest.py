@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from notifications.mail_capture import start_capture
 from streams.settings import Settings
 from tests.support.kafka import broker_answers, reset_topics
 from tests.support.worker import WorkerProcess, start_worker
@@ -50,6 +51,34 @@ def settings(worker_env: dict[str, str]) -> Settings:
 async def clean_topics(settings: Settings) -> None:
     """Every contract topic, empty, with this test's partition count."""
     await reset_topics(settings)
+
+
+@pytest.fixture
+def mail_dir(tmp_path: Path) -> Path:
+    """Where the test's mail catcher writes each email it receives."""
+    return tmp_path / "mail"
+
+
+@pytest.fixture
+def smtp_worker(
+    clean_topics: None, worker_env: dict[str, str], tmp_path: Path, mail_dir: Path
+) -> Iterator[WorkerProcess]:
+    """One running worker on empty topics, delivering to a mail catcher."""
+    port = free_port()
+    controller, _ = start_capture(mail_dir, port=port)
+    env = {
+        **worker_env,
+        "PREAVIS_SMTP_PORT": str(port),
+        "PREAVIS_MAIL_FROM": "Équipe vie privée <privacy@platform.example>",
+        "PREAVIS_PUBLIC_URL": f"http://127.0.0.1:{worker_env['PREAVIS_WEB_PORT']}",
+    }
+    worker = start_worker(env, tmp_path)
+    try:
+        worker.wait_healthy()
+        yield worker
+    finally:
+        worker.stop()
+        controller.stop()
 
 
 @pytest.fixture

@@ -7,62 +7,20 @@ it receives to a file; the emails are parsed back with the standard library.
 from __future__ import annotations
 
 import email
-import email.policy
 import json
 import re
-import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from notifications.mail_capture import start_capture
 from streams import topic_names as names
 from tests import examples
-from tests.integration.conftest import free_port
 from tests.support.kafka import produce, read_topic
-from tests.support.worker import WorkerProcess, start_worker
+from tests.support.mail import received
+from tests.support.worker import WorkerProcess
 
 LOCALES = ["en", "fr", "fr-BE", "de", "es", "it", "nl", "pl", "pt-BR"]
-
-
-@pytest.fixture
-def mail_dir(tmp_path: Path) -> Path:
-    return tmp_path / "mail"
-
-
-@pytest.fixture
-def smtp_worker(
-    clean_topics: None, worker_env: dict[str, str], tmp_path: Path, mail_dir: Path
-) -> Iterator[WorkerProcess]:
-    port = free_port()
-    controller, _ = start_capture(mail_dir, port=port)
-    env = {
-        **worker_env,
-        "PREAVIS_SMTP_PORT": str(port),
-        "PREAVIS_MAIL_FROM": "Équipe vie privée <privacy@platform.example>",
-    }
-    worker = start_worker(env, tmp_path)
-    try:
-        worker.wait_healthy()
-        yield worker
-    finally:
-        worker.stop()
-        controller.stop()
-
-
-def received(folder: Path, count: int, timeout: float = 90) -> list[email.message.EmailMessage]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and len(list(folder.glob("*.eml"))) < count:
-        time.sleep(0.3)
-    time.sleep(1.5)  # anything extra (a duplicate) would arrive now
-    return [
-        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)  # type: ignore[misc]
-        for path in sorted(folder.glob("*.eml"))
-    ]
 
 
 def body(message: email.message.EmailMessage, subtype: str) -> str:

@@ -1,0 +1,98 @@
+"""Every published change, on every worker: what the objection pages show.
+
+An objection link may be opened on any worker, but a campaign's text lives in
+the partition that received it. Changes are few and small, so each worker
+reads ``policy.purposes`` and ``policy.terms`` whole, from the beginning, with
+a plain consumer outside the consumer group, and keeps them in memory: the
+first valid publication of a campaign id (the one the campaign agent
+accepted), and the latest version of each purpose.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from notifications.web_pages import PurposeSummary
+
+from notifications.errors import InvalidEvent
+from notifications.i18n import pick_text
+from streams import topic_names as names
+from streams.events import PurposeDeclared, TermsPublished, decode
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CampaignCatalog:
+    """Changes by campaign id and purposes by id, as published."""
+
+    changes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    purposes: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def take(self, topic: str, value: bytes | None) -> None:
+        """Add one record of ``policy.purposes`` or ``policy.terms`` (invalid ones are skipped)."""
+        try:
+            event = decode(topic, None, value)
+        except InvalidEvent:
+            return  # the campaign agent dead-letters it; nothing to show
+        if not isinstance(event, PurposeDeclared | TermsPublished):
+            return
+        change = event.model_dump(mode="json", exclude_none=True)
+        self.changes.setdefault(event.campaign_id, change)
+        if isinstance(event, PurposeDeclared):
+            known = self.purposes.get(event.purpose_id)
+            if known is None or known["version"] <= event.version:
+                self.purposes[event.purpose_id] = change
+
+    def summary(self, purpose_id: str, language: str) -> PurposeSummary:
+        """What a page says of a purpose; its id alone when it was never published."""
+        change = self.purposes.get(purpose_id) or {}
+        return PurposeSummary(
+            purpose_id=purpose_id,
+            name=pick_text(change.get("name"), language) or purpose_id,
+            description=pick_text(change.get("description"), language),
+            starts_at=change.get("starts_at"),
+        )
+
+    def controller_name(self, campaign_id: str | None, purposes: list[str]) -> str | None:
+        change = self.changes.get(campaign_id or "") or (
+            self.purposes.get(purposes[0]) if purposes else None
+        )
+        return ((change or {}).get("controller") or {}).get("name")
+
+
+async def follow(catalog: CampaignCatalog, bootstrap: list[str], partitions: int) -> None:
+    """Keep ``catalog`` up to date until cancelled."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        tps = [
+            TopicPartition(topic, p)
+            for topic in (names.TOPIC_PURPOSES, names.TOPIC_TERMS)
+            for p in range(partitions)
+        ]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        while True:
+            for records in (await consumer.getmany(timeout_ms=1000)).values():
+                for record in records:
+                    catalog.take(record.topic, record.value)
+    except asyncio.CancelledError:
+        raise
+    finally:
+        with contextlib.suppress(Exception):
+            await consumer.stop()
+
+
+def register(app: Any, topics: Any, settings: Any) -> None:
+    """Give the app its catalog and keep it following the policy topics."""
+    app.preavis_catalog = CampaignCatalog()
+
+    @app.task  # type: ignore[untyped-decorator]
+    async def follow_policy_topics() -> None:
+        await follow(app.preavis_catalog, settings.bootstrap_servers, settings.topic_partitions)

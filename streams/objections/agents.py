@@ -1,0 +1,144 @@
+"""Objections: from a request or the platform's record to the exclusion list.
+
+- ``objection_requests`` (link, form, API through preavis): the agent that
+  holds the user's objections records ``objection.recorded`` on
+  ``consent.objections`` only for purposes not objected to yet (a repeated
+  click records nothing new), excludes the user from them in
+  ``training.exclusions``, and sends the user a confirmation email.
+- ``consent_objections``: objections and withdrawals the platform records
+  itself (Art. 21(5) through its own channels) are applied the same way; a
+  record preavis wrote is already applied and changes nothing. A withdrawal
+  lifts the exclusion.
+
+Objections are honoured whenever they arrive, before or after the start of
+processing: the exclusion list is what the pipelines read at training time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+from notifications.objections import (
+    new_purposes,
+    objected_to_any,
+    with_objection,
+    without_objection,
+)
+from streams import exclusions
+from streams.catalog import CampaignCatalog
+from streams.events import ObjectionRecorded, ObjectionWithdrawn, encode
+from streams.internal_events import ObjectionRequest, decode_internal
+from streams.objections.confirmations import send_confirmation
+from streams.routing import run_guarded
+
+if TYPE_CHECKING:
+    from streams.app import PreavisApp
+    from streams.settings import Settings
+    from streams.topics import Topics
+
+log = logging.getLogger(__name__)
+
+TABLE_NAME = "objections"
+
+
+def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
+    """Add the objections table, its agents, and the ``objected`` lookup."""
+    objections = app.Table(
+        TABLE_NAME,
+        key_type=str,
+        value_type=None,
+        partitions=settings.topic_partitions,
+        help="user_id -> purposes objected to (objection id, campaign, channel, time)",
+    )
+    exclusion_table: Any = app.tables[exclusions.TABLE_NAME]
+    catalog: CampaignCatalog = app.preavis_catalog
+    pending_emails: set[asyncio.Task[None]] = set()
+
+    def objected(user_id: str, purposes: list[str]) -> bool:
+        return objected_to_any(objections.get(user_id), purposes)
+
+    app.preavis_lookups.objected = objected
+
+    async def record(event: ObjectionRecorded) -> None:
+        state = objections.get(event.user_id)
+        objections[event.user_id] = with_objection(
+            state,
+            event.purpose_id,
+            {
+                "objection_id": event.objection_id,
+                "campaign_id": event.campaign_id,
+                "channel": event.channel,
+                "received_at": event.received_at.isoformat(),
+            },
+        )
+        await exclusions.exclude(
+            exclusion_table,
+            topics.exclusions,
+            event.user_id,
+            event.purpose_id,
+            "objection",
+            event.received_at,
+        )
+
+    async def on_request(request: ObjectionRequest, raw: Any) -> None:
+        fresh = new_purposes(objections.get(request.user_id), request.purposes)
+        if not fresh:
+            return  # already objected: a repeat records nothing new
+        for purpose_id in fresh:
+            event = ObjectionRecorded(
+                objection_id=f"{request.request_id}-{purpose_id}",
+                user_id=request.user_id,
+                purpose_id=purpose_id,
+                campaign_id=request.campaign_id,
+                channel=request.channel,
+                received_at=request.received_at,
+                reason=request.reason,
+            )
+            await topics.objections.send(
+                key=request.user_id.encode(),
+                value=encode(event),
+                partition=raw.message.partition,
+            )
+            await record(event)
+        directory: Any = app.tables["directory"]
+        entry = directory.get(request.user_id)
+        if entry and entry.get("email"):
+            task = asyncio.ensure_future(
+                send_confirmation(
+                    app.preavis_smtp,
+                    settings,
+                    catalog,
+                    entry["email"],
+                    request,
+                    fresh,
+                    entry.get("locale") or request.language,
+                )
+            )
+            pending_emails.add(task)
+            task.add_done_callback(pending_emails.discard)
+
+    async def on_platform_record(event: Any, raw: Any) -> None:
+        if isinstance(event, ObjectionRecorded):
+            if event.purpose_id not in (objections.get(event.user_id) or {}):
+                await record(event)
+        elif isinstance(event, ObjectionWithdrawn):
+            state = without_objection(objections.get(event.user_id), event.purpose_id)
+            if state is None:
+                return
+            if state:
+                objections[event.user_id] = state
+            else:
+                del objections[event.user_id]
+            await exclusions.unexclude(
+                exclusion_table, topics.exclusions, event.user_id, event.purpose_id, "objection"
+            )
+
+    @app.agent(topics.objection_requests, name="objection_requests")
+    async def objection_requests(stream: Any) -> None:
+        await run_guarded(stream, on_request, topics.deadletter, decoder=decode_internal)
+
+    @app.agent(topics.objections, name="consent_objections")
+    async def consent_objections(stream: Any) -> None:
+        await run_guarded(stream, on_platform_record, topics.deadletter)

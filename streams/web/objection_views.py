@@ -1,0 +1,211 @@
+"""The objection pages and the Art. 21(5) API.
+
+- ``GET /o/{token}`` shows what the objection covers and a confirm button; it
+  records nothing, because mail scanners and link prefetchers follow links.
+- ``POST /o/{token}`` asks for the objection to be recorded (an optional
+  reason, never required) and answers a confirmation page.
+- ``POST /api/v1/objections``: objection by automated means, with a token,
+  or with user_id and purpose_id and the admin token; 202.
+- ``GET /object`` and ``POST /object``: for people without a notice; the
+  objection is recorded only when the link emailed to the address is used,
+  so that nobody objects in someone else's name.
+
+The signed token is the capability: no cookies, no sessions, no redirects.
+A forged, tampered or unknown token answers 404 and records nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from faust.web import View
+
+from notifications.audience import is_deliverable_address
+from notifications.links import InvalidToken, TokenClaims, objection_url, sign_token, verify_token
+from notifications.web_pages import (
+    ERROR_INVALID_EMAIL,
+    ERROR_UNKNOWN_PURPOSE,
+    Page,
+    WebPages,
+    page_language,
+)
+from streams.internal_events import ObjectionRequest, encode_internal
+from streams.objections.confirmations import send_object_request
+from streams.web.auth import is_admin
+
+if TYPE_CHECKING:
+    from streams.app import PreavisApp
+    from streams.settings import Settings
+    from streams.topics import Topics
+
+MAX_REASON_CHARS = 2000
+MAX_BODY_BYTES = 16 * 1024
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+
+
+def anonymous_user_id(address: str) -> str:
+    """The pseudonymous id of someone known only by an address (the /object flow)."""
+    return "email-sha256:" + hashlib.sha256(address.strip().lower().encode()).hexdigest()
+
+
+def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
+    """Add the objection pages and API."""
+    pages = WebPages()
+    catalog = app.preavis_catalog
+    secret = settings.require_link_secret().get_secret_value().encode()
+
+    def claims_of(token: str) -> TokenClaims | None:
+        try:
+            return verify_token(secret, token)
+        except InvalidToken:
+            return None
+
+    def summaries(claims: TokenClaims) -> list[Any]:
+        return [catalog.summary(p, claims.language) for p in claims.purposes]
+
+    async def request_objection(
+        claims: TokenClaims, channel: str, reason: str | None = None
+    ) -> None:
+        request = ObjectionRequest.model_validate(
+            {
+                "request_id": uuid.uuid4().hex,
+                "user_id": claims.user_id,
+                "purposes": list(claims.purposes),
+                "campaign_id": claims.campaign_id,
+                "channel": channel,
+                "language": claims.language,
+                "reason": (reason or "").strip()[:MAX_REASON_CHARS] or None,
+                "received_at": datetime.now(UTC),
+            }
+        )
+        await topics.objection_requests.send(
+            key=claims.user_id.encode(), value=encode_internal(request)
+        )
+
+    headers = {
+        **SECURITY_HEADERS,
+        "Content-Security-Policy": pages.content_security_policy + "; form-action 'self'",
+    }
+
+    def respond(view: View, page: Page) -> Any:
+        return view.html(page.html, status=page.status, headers=dict(headers))
+
+    def not_found(view: View, request: Any) -> Any:
+        language = page_language(request.headers.get("Accept-Language"))
+        return respond(view, pages.not_found(language))
+
+    @app.page("/o/{token}", name="objection")
+    class ObjectionView(View):
+        async def get(self, request: Any, token: str) -> Any:
+            claims = claims_of(token)
+            if claims is None:
+                return respond(
+                    self, pages.not_found(page_language(request.headers.get("Accept-Language")))
+                )
+            controller = catalog.controller_name(claims.campaign_id, list(claims.purposes))
+            return respond(
+                self,
+                pages.objection(claims.language, summaries(claims), controller, f"/o/{token}"),
+            )
+
+        async def post(self, request: Any, token: str) -> Any:
+            claims = claims_of(token)
+            if claims is None:
+                return respond(
+                    self, pages.not_found(page_language(request.headers.get("Accept-Language")))
+                )
+            form = await request.post() if request.can_read_body else {}
+            await request_objection(claims, "email_link", str(form.get("reason") or ""))
+            return respond(self, pages.objection_recorded(claims.language, summaries(claims)))
+
+    @app.page("/api/v1/objections", name="api_objections")
+    class ApiObjectionsView(View):
+        async def post(self, request: Any) -> Any:
+            try:
+                body = json.loads(await request.read() or b"{}")
+            except ValueError:
+                return self.json({"error": "the body is not JSON"}, status=400)
+            if not isinstance(body, dict):
+                return self.json({"error": "the body must be a JSON object"}, status=400)
+            if "token" in body:
+                claims = claims_of(str(body["token"]))
+                if claims is None:
+                    return self.json({"error": "token: not a valid objection token"}, status=404)
+                channel = "api"
+            else:
+                if not is_admin(request, settings.admin_token):
+                    return self.json({"error": "unauthorized"}, status=401)
+                user_id, purpose_id = body.get("user_id"), body.get("purpose_id")
+                if not isinstance(user_id, str) or not user_id:
+                    return self.json({"error": "user_id: required, a string"}, status=400)
+                if not isinstance(purpose_id, str) or not purpose_id:
+                    return self.json({"error": "purpose_id: required, a string"}, status=400)
+                claims = TokenClaims(user_id, (purpose_id,), None)
+                channel = "api"
+            reason = body.get("reason")
+            await request_objection(claims, channel, reason if isinstance(reason, str) else None)
+            return self.json(
+                {
+                    "status": "accepted",
+                    "user_id": claims.user_id,
+                    "purposes": list(claims.purposes),
+                },
+                status=202,
+            )
+
+    @app.page("/object", name="object_form")
+    class ObjectFormView(View):
+        def _purposes(self, language: str) -> list[Any]:
+            return [catalog.summary(p, language) for p in sorted(catalog.purposes)]
+
+        async def get(self, request: Any) -> Any:
+            language = page_language(request.headers.get("Accept-Language"))
+            return respond(self, pages.object_form(language, self._purposes(language)))
+
+        async def post(self, request: Any) -> Any:
+            form = await request.post()
+            language = page_language(
+                str(form.get("lang") or request.headers.get("Accept-Language") or "")
+            )
+            address = str(form.get("email") or "").strip()
+            purpose_id = str(form.get("purpose_id") or "")
+            if purpose_id not in catalog.purposes:
+                return respond(
+                    self,
+                    pages.object_form(
+                        language,
+                        self._purposes(language),
+                        error=ERROR_UNKNOWN_PURPOSE,
+                        email_value=address,
+                    ),
+                )
+            if not is_deliverable_address(address):
+                return respond(
+                    self,
+                    pages.object_form(
+                        language,
+                        self._purposes(language),
+                        error=ERROR_INVALID_EMAIL,
+                        email_value=address,
+                    ),
+                )
+            claims = TokenClaims(anonymous_user_id(address), (purpose_id,), None, language)
+            url = objection_url(settings.public_url, sign_token(secret, claims))
+            await send_object_request(
+                app.preavis_smtp,
+                settings,
+                address,
+                catalog.summary(purpose_id, language),
+                url,
+                language,
+            )
+            return respond(self, pages.object_request_sent(language))
