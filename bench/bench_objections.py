@@ -169,6 +169,22 @@ def line(name: str, values: list[float]) -> None:
     print(f"{name:<40} n={len(values):5d}  {cells}")
 
 
+TIMELINE = False  # --timeline: the worst latency of each second of load
+
+
+def timeline(load: Load, arrivals: Arrivals) -> None:
+    start = min(load.scheduled.values())
+    worst: dict[int, float] = {}
+    for key, at in load.scheduled.items():
+        if key in arrivals.seen:
+            second = int(at - start)
+            worst[second] = max(worst.get(second, 0.0), arrivals.seen[key] - at)
+    print(
+        f"{'':<40} worst per second (ms):",
+        " ".join(f"{worst[s] * 1000:.0f}" for s in sorted(worst)),
+    )
+
+
 def report(name: str, answer: str, load: Load, arrivals: Arrivals) -> None:
     done, missing = latencies(load, arrivals)
     line(name, done)
@@ -180,6 +196,8 @@ def report(name: str, answer: str, load: Load, arrivals: Arrivals) -> None:
     )
     for failure in load.failures[:5]:
         print(f"{'':<40} failure: {failure}")
+    if TIMELINE:
+        timeline(load, arrivals)
 
 
 async def kafka_round_trip(settings: Settings, keys: list[str], rate: float) -> Load:
@@ -206,7 +224,7 @@ async def kafka_round_trip(settings: Settings, keys: list[str], rate: float) -> 
 
 
 async def objections(
-    settings: Settings, url: str, secret: bytes, keys: list[str], rate: float
+    settings: Settings, url: str, secret: bytes, keys: list[str], rate: float, warmup: float
 ) -> None:
     tokens = {key: sign_token(secret, TokenClaims(key, (PURPOSE,), CAMPAIGN, "en")) for key in keys}
     arrivals = Arrivals(names.TOPIC_EXCLUSIONS, settings.bootstrap_servers)
@@ -221,12 +239,18 @@ async def objections(
                     if answer.status != 200:
                         raise RuntimeError(f"HTTP {answer.status}")
 
-            warm = [f"warm-{i:03d}" for i in range(20)]
+            # Warm-up: other users, at the same rate, reported apart.
+            warm = [f"warm-{i:05d}" for i in range(int(rate * warmup))]
             tokens.update(
                 {k: sign_token(secret, TokenClaims(k, (PURPOSE,), CAMPAIGN, "en")) for k in warm}
             )
-            await open_loop(warm, 20, post, Load())
-            await arrivals.wait_for(set(warm), 30)
+            warm_load = Load()
+            await open_loop(warm, rate, post, warm_load)
+            await arrivals.wait_for(set(warm), 60)
+            if warm:
+                report(
+                    f"warm-up, {warmup:g} s (not counted)", "  (HTTP answer)", warm_load, arrivals
+                )
 
             load = Load()
             await open_loop(keys, rate, post, load)
@@ -251,7 +275,7 @@ async def publish_purpose(settings: Settings) -> None:
         await producer.stop()
 
 
-async def run(rate: float, seconds: float, store: str) -> None:
+async def run(rate: float, seconds: float, store: str, warmup: float) -> None:
     settings = Settings()
     await reset_topics(settings, extra=[BASELINE_TOPIC])
     await publish_purpose(settings)  # so that the pages name it; it has no audience
@@ -276,7 +300,12 @@ async def run(rate: float, seconds: float, store: str) -> None:
         )
         await kafka_round_trip(settings, [f"k-{i:05d}" for i in range(count)], rate)
         await objections(
-            settings, worker.url, secret.encode(), [f"bench-u{i:05d}" for i in range(count)], rate
+            settings,
+            worker.url,
+            secret.encode(),
+            [f"bench-u{i:05d}" for i in range(count)],
+            rate,
+            warmup,
         )
     finally:
         worker.stop()
@@ -288,9 +317,15 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=200.0, help="objections per second")
     parser.add_argument("--seconds", type=float, default=15.0)
     parser.add_argument("--store", default=os.environ.get("BENCH_STORE", "rocksdb://"))
+    parser.add_argument(
+        "--warmup", type=float, default=3.0, help="seconds of objections at --rate before"
+    )
+    parser.add_argument("--timeline", action="store_true", help="worst latency of each second")
     args = parser.parse_args()
+    global TIMELINE
+    TIMELINE = args.timeline
     os.environ.setdefault("PREAVIS_TOPIC_PARTITIONS", "8")
-    asyncio.run(run(args.rate, args.seconds, args.store))
+    asyncio.run(run(args.rate, args.seconds, args.store, args.warmup))
 
 
 if __name__ == "__main__":

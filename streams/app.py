@@ -75,6 +75,10 @@ def create_app(settings: Settings) -> PreavisApp:
         # sent must never be one the broker did not store.
         producer_acks=-1,
         consumer_auto_offset_reset="earliest",
+        # A delivery waiting out a relay's outage must not hold a rebalance (or
+        # a shutdown) hostage: its offset is not committed, so the partition's
+        # next owner delivers it (the delivery ledger keeps that to one email).
+        stream_wait_empty=False,
         table_standby_replicas=0,
         autodiscover=False,
     )

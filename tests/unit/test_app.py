@@ -16,8 +16,16 @@ EXPECTED_AGENTS = {
     "campaign_fanout",
     "campaign_ledger",
     "delivery",
+    "objection_requests",
+    "consent_objections",
 }
-EXPECTED_VIEWS = {"/healthz"}
+EXPECTED_VIEWS = {
+    "/healthz",
+    "/o/{token}",
+    "/object",
+    "/api/v1/objections",
+    "/api/v1/exclusions",
+}
 EXPECTED_TABLES = {
     "directory",
     "campaigns_seen",
@@ -27,6 +35,7 @@ EXPECTED_TABLES = {
     "campaigns",
     "deliveries",
     "suppression",
+    "objections",
 }
 
 
@@ -36,6 +45,7 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
         "store": "memory://",
         "data_dir": str(tmp_path),
         "topic_partitions": 6,
+        "link_secret": "unit-test-link-secret-0123456789",
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
