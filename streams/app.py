@@ -21,6 +21,7 @@ import faust
 from notifications.smtp import SmtpPool
 from streams.campaigns.fanout import Lookups
 from streams.locks import PartitionLocks
+from streams.metrics import Metrics
 from streams.settings import Settings, smtp_config
 from streams.topics import Topics, declare_topics
 
@@ -33,10 +34,14 @@ DOMAINS: tuple[str, ...] = (
     "streams.objections.agents",
     "streams.web.objection_views",
     "streams.web.exclusion_views",
+    "streams.board",
+    "streams.web.compliance_views",
+    "streams.metrics",
 )
 
 
 if TYPE_CHECKING:
+    from streams.board import CampaignBoard
     from streams.catalog import CampaignCatalog
 
 UserHook = Callable[[str, dict[str, Any] | None, dict[str, Any], int], Awaitable[None]]
@@ -51,6 +56,8 @@ class PreavisApp(faust.App):
     preavis_locks: PartitionLocks
     preavis_smtp: SmtpPool
     preavis_catalog: CampaignCatalog
+    preavis_board: CampaignBoard
+    preavis_metrics: Metrics
     # called after each directory upsert: (user_id, old entry, new entry, partition)
     preavis_user_hooks: list[UserHook]
 
@@ -87,6 +94,7 @@ def create_app(settings: Settings) -> PreavisApp:
     app.preavis_lookups = Lookups()
     app.preavis_locks = PartitionLocks()
     app.preavis_smtp = SmtpPool(smtp_config(settings))
+    app.preavis_metrics = Metrics()
     app.preavis_user_hooks = []
     for module_name in DOMAINS:
         module = importlib.import_module(module_name)

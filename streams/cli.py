@@ -16,6 +16,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from notifications.audit import Format
 from notifications.errors import PreavisError
 from streams.publish import PublishReport, import_users, publish_document
 from streams.settings import MissingSetting, Settings, load_settings
@@ -44,6 +45,28 @@ def _parser() -> argparse.ArgumentParser:
 
     users = commands.add_parser("import-users", help="publish users from a JSON-lines file")
     users.add_argument("file", type=Path)
+
+    campaign = commands.add_parser(
+        "campaign", help="a campaign's report, or its audit export (--export FILE)"
+    )
+    campaign.add_argument("campaign_id")
+    campaign.add_argument(
+        "--export", type=Path, metavar="FILE", help="write every notice outcome and objection"
+    )
+    campaign.add_argument(
+        "--format",
+        choices=["jsonl", "csv"],
+        default=None,
+        help="of the export (default: csv when FILE ends with .csv, else jsonl)",
+    )
+
+    audit = commands.add_parser("audit", help="check an audit export")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    verify = audit_commands.add_parser("verify", help="prove that nothing was removed or altered")
+    verify.add_argument("file", type=Path)
+    verify.add_argument(
+        "--expect-sha256", metavar="HEX", help="the final sha256 kept apart at export time"
+    )
     return parser
 
 
@@ -54,6 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "kafka":
             return _kafka(args.action)
+        if args.command == "audit":
+            return _audit_verify(args.file, args.expect_sha256)
         settings = load_settings()
         if args.command == "demo":
             from streams.demo import run_demo
@@ -65,6 +90,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _report(asyncio.run(publish_document(settings, args.kind, args.file)))
         if args.command == "import-users":
             return _report(asyncio.run(import_users(settings, args.file)))
+        if args.command == "campaign":
+            return _campaign(settings, args.campaign_id, args.export, args.format)
     except ValidationError as exc:
         print(f"preavis: invalid configuration: {_first_setting_error(exc)}", file=sys.stderr)
         return 1
@@ -99,11 +126,12 @@ def _worker(settings: Settings, loglevel: str) -> int:
 
     from streams.admin import ensure_topics
     from streams.app import create_app
+    from streams.logs import logging_config
 
     settings.require_link_secret()
     asyncio.run(ensure_topics(settings))
     app = create_app(settings)
-    worker = faust.Worker(app, loglevel=loglevel)
+    worker = faust.Worker(app, loglevel=loglevel, logging_config=logging_config(loglevel))
     worker.execute_from_commandline()
     return 0
 
@@ -112,6 +140,46 @@ def _report(report: PublishReport) -> int:
     stream = sys.stderr if report.invalid else sys.stdout
     print(report.summary(), file=stream)
     return 1 if report.invalid else 0
+
+
+def _campaign(settings: Settings, campaign_id: str, export: Path | None, fmt: str | None) -> int:
+    from aiokafka.errors import KafkaError
+
+    from streams.audit_export import campaign_report, export_campaign
+
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    try:
+        if export is None:
+            print(asyncio.run(campaign_report(settings, campaign_id)))
+            return 0
+        chosen: Format = "csv" if (fmt or export.suffix.lower().lstrip(".")) == "csv" else "jsonl"
+        result = asyncio.run(export_campaign(settings, campaign_id, export, chosen))
+    except KafkaError as exc:
+        print(f"preavis: Kafka at {settings.kafka_bootstrap}: {exc}", file=sys.stderr)
+        return 1
+    print(result.summary(campaign_id))
+    return 0
+
+
+def _audit_verify(path: Path, expect_sha256: str | None) -> int:
+    from streams.audit_export import verify_file
+
+    try:
+        report = verify_file(path, expect_sha256)
+    except UnicodeDecodeError as exc:
+        print(
+            f"{path}: FAILED: not a preavis audit file (not UTF-8: {exc.reason})", file=sys.stderr
+        )
+        return 1
+    if not report.ok:
+        print(f"{path}: FAILED: {report.first_error}", file=sys.stderr)
+        return 1
+    print(report.summary())
+    print(
+        f"campaign {report.campaign_id}, exported at {report.exported_at} ({report.format}); "
+        f"final sha256 {report.final_sha256}"
+    )
+    return 0
 
 
 if __name__ == "__main__":

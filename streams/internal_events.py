@@ -83,6 +83,11 @@ class PartitionFannedOut(_Internal):
     notified: int
     suppressed: dict[str, int] = Field(default_factory=dict)
     excluded: dict[str, int] = Field(default_factory=dict)
+    # the audience (notified + suppressed) by country and by language
+    by_country: dict[str, int] = Field(default_factory=dict)
+    by_language: dict[str, int] = Field(default_factory=dict)
+    suppressed_by_country: dict[str, int] = Field(default_factory=dict)
+    suppressed_by_language: dict[str, int] = Field(default_factory=dict)
     at: datetime
 
 
@@ -94,6 +99,8 @@ class PersonDecided(_Internal):
     user_id: str
     outcome: Literal["notify", "suppress", "exclude"]
     reason: str | None = None
+    country: str | None = None
+    language: str | None = None
     at: datetime
 
 
@@ -105,6 +112,29 @@ class FinalOutcome(_Internal):
     user_id: str
     status: str
     reason: str | None = None
+    country: str | None = None
+    language: str | None = None
+    at: datetime
+
+
+class CampaignObjection(_Internal):
+    """An objection to one of a running campaign's purposes."""
+
+    type: Literal["campaign.objection"] = "campaign.objection"
+    campaign_id: str
+    user_id: str
+    purpose_id: str
+    country: str | None = None
+    language: str | None = None
+    at: datetime
+
+
+class CampaignAlerted(_Internal):
+    """An alert was raised for the campaign (so that it is raised once)."""
+
+    type: Literal["campaign.alerted"] = "campaign.alerted"
+    campaign_id: str
+    code: str
     at: datetime
 
 
@@ -123,7 +153,12 @@ class ObjectionRequest(_Internal):
 
 
 LedgerEntry = Annotated[
-    CampaignRegistered | PartitionFannedOut | PersonDecided | FinalOutcome,
+    CampaignRegistered
+    | PartitionFannedOut
+    | PersonDecided
+    | FinalOutcome
+    | CampaignObjection
+    | CampaignAlerted,
     Field(discriminator="type"),
 ]
 

@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     admin_token: SecretStr | None = None
     min_notice_days: int = Field(default=30, ge=0)
 
+    # Not in the contract's table: compliance alerts. A running campaign is at
+    # risk this many days before its start; delivery_failures is raised when
+    # failed + bounced reach this share of the decided notices (at least 10).
+    deadline_risk_days: float = Field(default=7.0, ge=0)
+    failure_alert_ratio: float = Field(default=0.05, gt=0, le=1)
+
     store: str = "rocksdb://"
     # The consumer group and table namespace; tests give each worker group
     # its own so that runs never share state.

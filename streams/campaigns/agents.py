@@ -20,13 +20,15 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from notifications.campaign import Kind, purposes_of
-from notifications.campaign_status import fold
+from notifications.campaign_alerts import due_alerts
+from notifications.campaign_status import fold, summary
 from notifications.requirements import check_change
 from streams.batch_writer import PartitionWriter, raw_producer
 from streams.campaigns.fanout import ShardCampaign, fan_out, late_match
 from streams.campaigns.outputs import CampaignOutputs
 from streams.events import ComplianceAlert, PurposeDeclared, Severity, TermsPublished, encode
 from streams.internal_events import (
+    CampaignAlerted,
     CampaignRegistered,
     FanoutRequest,
     PartitionFannedOut,
@@ -167,6 +169,10 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
             notified=tally.notified,
             suppressed=dict(tally.suppressed),
             excluded=dict(tally.excluded),
+            by_country=dict(tally.by_country),
+            by_language=dict(tally.by_language),
+            suppressed_by_country=dict(tally.suppressed_by_country),
+            suppressed_by_language=dict(tally.suppressed_by_language),
             at=outputs.clock(),
         )
         await topics.ledger.send(key=request.campaign_id.encode(), value=encode_internal(done))
@@ -192,12 +198,42 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
                 late_ledger[key] = code
         await writer.flush()
 
+    raised: set[tuple[str, str]] = set()  # alerts sent, until the ledger says so
+
+    async def raise_due_alerts(doc: dict[str, Any]) -> None:
+        now = outputs.clock()
+        due = due_alerts(
+            summary(doc, now, settings.deadline_risk_days), settings.failure_alert_ratio
+        )
+        for alert in due:
+            if (doc["campaign_id"], alert["code"]) in raised:
+                continue
+            raised.add((doc["campaign_id"], alert["code"]))
+            await _alert(
+                doc["campaign_id"],
+                alert["severity"],
+                alert["code"],
+                alert["message"],
+                alert["details"],
+            )
+            alerted = CampaignAlerted(campaign_id=doc["campaign_id"], code=alert["code"], at=now)
+            await topics.ledger.send(
+                key=doc["campaign_id"].encode(), value=encode_internal(alerted)
+            )
+
     async def ledger(entry: Any, raw: Any) -> None:
         campaign_id = entry.campaign_id
         current = campaigns.get(campaign_id)
         updated = fold(current, entry.model_dump(mode="json"))
         if updated is not None and updated != current:
             campaigns[campaign_id] = updated
+            await raise_due_alerts(updated)
+
+    @app.timer(interval=30.0)  # type: ignore[untyped-decorator]
+    async def check_deadlines() -> None:
+        """A campaign can fall at risk with no new event: the clock moves."""
+        for _, doc in list(campaigns.items()):
+            await raise_due_alerts(doc)
 
     @app.agent(topics.purposes, name="campaign_intake_purposes")
     async def campaign_intake_purposes(stream: Any) -> None:

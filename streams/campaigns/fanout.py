@@ -24,6 +24,7 @@ from typing import Any
 
 from notifications.audience import AudienceRules, Decision, Outcome, decide
 from notifications.campaign import Kind, purposes_of, rules_of, start_of
+from notifications.i18n import pick_language
 from streams.batch_writer import PartitionWriter
 from streams.campaigns.outputs import CampaignOutputs
 
@@ -49,12 +50,30 @@ class Tally:
     notified: int = 0
     suppressed: Counter[str] = field(default_factory=Counter)
     excluded: Counter[str] = field(default_factory=Counter)
+    # the audience (notified + suppressed) by country and by language
+    by_country: Counter[str] = field(default_factory=Counter)
+    by_language: Counter[str] = field(default_factory=Counter)
+    suppressed_by_country: Counter[str] = field(default_factory=Counter)
+    suppressed_by_language: Counter[str] = field(default_factory=Counter)
+
+    def count_audience(self, entry: dict[str, Any], *, suppressed: bool) -> None:
+        country = entry.get("country") or "unknown"
+        language = pick_language(entry.get("locale") or "en")
+        self.by_country[country] += 1
+        self.by_language[language] += 1
+        if suppressed:
+            self.suppressed_by_country[country] += 1
+            self.suppressed_by_language[language] += 1
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "notified": self.notified,
             "suppressed": dict(self.suppressed),
             "excluded": dict(self.excluded),
+            "by_country": dict(self.by_country),
+            "by_language": dict(self.by_language),
+            "suppressed_by_country": dict(self.suppressed_by_country),
+            "suppressed_by_language": dict(self.suppressed_by_language),
         }
 
     @classmethod
@@ -64,6 +83,10 @@ class Tally:
             int(data.get("notified", 0)),
             Counter(data.get("suppressed") or {}),
             Counter(data.get("excluded") or {}),
+            Counter(data.get("by_country") or {}),
+            Counter(data.get("by_language") or {}),
+            Counter(data.get("suppressed_by_country") or {}),
+            Counter(data.get("suppressed_by_language") or {}),
         )
 
 
@@ -185,6 +208,8 @@ async def fan_out(
         await apply_decision(
             decision, campaign.campaign_id, purposes, user_id, outputs, writer, campaign.tally
         )
+        if decision.outcome in (Outcome.NOTIFY, Outcome.SUPPRESS):
+            campaign.tally.count_audience(entry, suppressed=decision.outcome is Outcome.SUPPRESS)
         last_key = user_id
         in_chunk += 1
         if in_chunk >= chunk_size:
@@ -241,6 +266,6 @@ async def late_match(
         await apply_decision(
             decision, campaign.campaign_id, purposes, user_id, outputs, writer, Tally(), late=True
         )
-        await outputs.late_decision(campaign.campaign_id, user_id, decision)
+        await outputs.late_decision(campaign.campaign_id, user_id, decision, new)
         return code_of(decision)
     return previous_code if previous_code != Outcome.OUTSIDE.value else None

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from notifications.audience import Decision
+from notifications.i18n import pick_language
 from streams import exclusions
 from streams.batch_writer import PartitionWriter
 from streams.events import NoticeDelivery, encode
@@ -70,13 +71,17 @@ class CampaignOutputs:
                 self.exclusions_table, self.exclusions_topic, user_id, purpose_id, reason, now
             )
 
-    async def late_decision(self, campaign_id: str, user_id: str, decision: Decision) -> None:
+    async def late_decision(
+        self, campaign_id: str, user_id: str, decision: Decision, user: dict[str, Any]
+    ) -> None:
         entry = PersonDecided.model_validate(
             {
                 "campaign_id": campaign_id,
                 "user_id": user_id,
                 "outcome": decision.outcome.value,
                 "reason": decision.reason,
+                "country": user.get("country"),
+                "language": pick_language(user.get("locale") or "en"),
                 "at": self.clock(),
             }
         )

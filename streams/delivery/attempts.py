@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -142,7 +143,9 @@ async def _deliver(
             return await _final(ctx, job, partition, key, "suppressed", "invalid_email", attempt)
         except HeaderInjection as exc:  # the campaign's own headers: not the user's fault
             return await _final(ctx, job, partition, key, "failed", f"bad header: {exc}", attempt)
+        started = time.perf_counter()
         result = await ctx.pool.send(ctx.envelope_sender, email, message)
+        ctx.app.preavis_metrics.smtp_seconds.observe(time.perf_counter() - started)
         if result.outcome is not Outcome.DEFERRED:
             if result.outcome is Outcome.BOUNCED:
                 digests = list(ctx.suppression.get(job.user_id) or [])
@@ -213,6 +216,7 @@ async def _record(
     content_sha256: str | None = None,
 ) -> None:
     """One attempt's outcome: a ``notice.delivery`` event and the ledger's entry."""
+    ctx.app.preavis_metrics.notices.labels(status=status).inc()
     now = ctx.clock()
     event = NoticeDelivery(
         notice_id=notice_id(job.campaign_id, job.user_id),
@@ -262,11 +266,14 @@ async def _final(
         message_id=message_id,
         content_sha256=content_sha256,
     )
+    entry = ctx.app.tables["directory"].get(job.user_id) or {}
     outcome = FinalOutcome(
         campaign_id=job.campaign_id,
         user_id=job.user_id,
         status=status,
         reason=reason if status == "suppressed" else None,
+        country=entry.get("country"),
+        language=pick_language(entry["locale"]) if entry.get("locale") else None,
         at=ctx.clock(),
     )
     await ctx.topics.ledger.send(key=job.campaign_id.encode(), value=encode_internal(outcome))

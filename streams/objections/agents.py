@@ -20,6 +20,8 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
+from notifications.campaign import purposes_of
+from notifications.i18n import pick_language
 from notifications.objections import (
     new_purposes,
     objected_to_any,
@@ -29,7 +31,12 @@ from notifications.objections import (
 from streams import exclusions
 from streams.catalog import CampaignCatalog
 from streams.events import ObjectionRecorded, ObjectionWithdrawn, encode
-from streams.internal_events import ObjectionRequest, decode_internal
+from streams.internal_events import (
+    CampaignObjection,
+    ObjectionRequest,
+    decode_internal,
+    encode_internal,
+)
 from streams.objections.confirmations import send_confirmation
 from streams.routing import run_guarded
 
@@ -61,7 +68,34 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
 
     app.preavis_lookups.objected = objected
 
-    async def record(event: ObjectionRecorded) -> None:
+    def campaigns_covering(purpose_id: str, partition: int, named: str | None) -> set[str]:
+        """The running campaigns of this partition about ``purpose_id`` (and the one named)."""
+        shards: Any = app.tables["campaign_shards"]
+        registry = shards.get(str(partition)) or {}
+        found = {
+            campaign_id
+            for campaign_id, state in registry.items()
+            if purpose_id in purposes_of(state["change"], state["kind"])
+        }
+        return found | ({named} if named else set())
+
+    async def count_for_campaigns(event: ObjectionRecorded, partition: int) -> None:
+        directory: Any = app.tables["directory"]
+        entry = directory.get(event.user_id) or {}
+        for campaign_id in sorted(
+            campaigns_covering(event.purpose_id, partition, event.campaign_id)
+        ):
+            counted = CampaignObjection(
+                campaign_id=campaign_id,
+                user_id=event.user_id,
+                purpose_id=event.purpose_id,
+                country=entry.get("country"),
+                language=pick_language(entry["locale"]) if entry.get("locale") else None,
+                at=event.received_at,
+            )
+            await topics.ledger.send(key=campaign_id.encode(), value=encode_internal(counted))
+
+    async def record(event: ObjectionRecorded, partition: int) -> None:
         state = objections.get(event.user_id)
         objections[event.user_id] = with_objection(
             state,
@@ -81,6 +115,7 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
             "objection",
             event.received_at,
         )
+        await count_for_campaigns(event, partition)
 
     async def on_request(request: ObjectionRequest, raw: Any) -> None:
         fresh = new_purposes(objections.get(request.user_id), request.purposes)
@@ -101,7 +136,7 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
                 value=encode(event),
                 partition=raw.message.partition,
             )
-            await record(event)
+            await record(event, raw.message.partition)
         directory: Any = app.tables["directory"]
         entry = directory.get(request.user_id)
         if entry and entry.get("email"):
@@ -122,7 +157,7 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
     async def on_platform_record(event: Any, raw: Any) -> None:
         if isinstance(event, ObjectionRecorded):
             if event.purpose_id not in (objections.get(event.user_id) or {}):
-                await record(event)
+                await record(event, raw.message.partition)
         elif isinstance(event, ObjectionWithdrawn):
             state = without_objection(objections.get(event.user_id), event.purpose_id)
             if state is None:

@@ -12,14 +12,14 @@ import pytest
 
 from notifications.mail_capture import start_capture
 from streams.settings import Settings
-from tests.support.kafka import broker_answers, reset_topics
+from tests.support.kafka import BOOTSTRAP, broker_answers, reset_topics
 from tests.support.worker import WorkerProcess, start_worker
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _broker_is_up() -> None:
     if not asyncio.run(broker_answers()):
-        pytest.fail("no Kafka broker on 127.0.0.1:9092: run `preavis kafka up` first")
+        pytest.fail(f"no Kafka broker on {BOOTSTRAP}: run `preavis kafka up` first")
 
 
 def free_port() -> int:

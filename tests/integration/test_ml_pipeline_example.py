@@ -10,7 +10,7 @@ from pathlib import Path
 from streams import topic_names as names
 from streams.events import TrainingExclusion
 from tests import examples
-from tests.support.kafka import produce
+from tests.support.kafka import BOOTSTRAP, produce
 
 SCRIPT = Path(__file__).resolve().parents[2] / "examples" / "ml_pipeline_filter.py"
 
@@ -45,7 +45,7 @@ async def test_filter_drops_exactly_the_excluded_users(clean_topics: None, tmp_p
         sys.executable,
         str(SCRIPT),
         "--bootstrap",
-        "127.0.0.1:9092",
+        BOOTSTRAP,
         "--purpose",
         "ai-training",
         str(dataset),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -22,7 +23,8 @@ from streams.admin import ensure_topics
 from streams.settings import Settings
 from streams.topics import TOPIC_SPECS
 
-BOOTSTRAP = "127.0.0.1:9092"
+# PREAVIS_KAFKA_BOOTSTRAP lets a second broker (another port) run its own suite
+BOOTSTRAP = os.environ.get("PREAVIS_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
 
 
 @dataclass(frozen=True)

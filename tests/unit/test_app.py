@@ -25,6 +25,11 @@ EXPECTED_VIEWS = {
     "/object",
     "/api/v1/objections",
     "/api/v1/exclusions",
+    "/api/v1/campaigns",
+    "/api/v1/campaigns/{campaign_id}",
+    "/api/v1/users/{user_id}/notices",
+    "/dashboard",
+    "/metrics",
 }
 EXPECTED_TABLES = {
     "directory",

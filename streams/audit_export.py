@@ -1,0 +1,419 @@
+"""``preavis campaign CAMPAIGN_ID [--export FILE]`` and ``preavis audit verify FILE``.
+
+Reads ``notices.delivery`` and ``consent.objections`` (and the policy topics,
+for the campaign's purposes) from the beginning up to the end offsets taken
+at start, with a plain consumer: no consumer group, nothing committed, every
+partition assigned. Keeps the campaign's records:
+
+- every ``notice.delivery`` with its ``campaign_id``;
+- every ``objection.recorded`` with its ``campaign_id``, or for one of the
+  campaign's purposes (``purpose:{purpose_id}:v{n}``: that purpose;
+  ``terms:{document_id}:{version}``: its ``purposes_added``), whatever
+  notice it came from: it applies to the campaign's processing all the same;
+- every ``objection.withdrawn`` of one of those purposes (kind
+  ``withdrawal``): without them the file would overstate who objects.
+
+They are ordered by event time (``at``, ``received_at``), then topic,
+partition and offset, so that two exports of the same topics are the same
+file except for ``exported_at``, and written by :func:`notifications.audit.chain`.
+
+Each record carries only the event's own fields listed below plus ``kind``
+and ``source`` (``topic/partition/offset``). Events carry no email address
+and the export keeps it that way: fields are copied from a fixed list, never
+wholesale; a notice's SMTP reply goes through the same redaction as when it
+was recorded; an objection's free-text reason is left out (it is optional,
+the user may have written anything in it, and the audit needs the fact of
+the objection, not its motive).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from notifications.audit import Format, VerifyError, VerifyReport, chain, verify_lines
+from notifications.errors import InvalidEvent, PreavisError
+from notifications.smtp_reply import redact
+from streams import topic_names as names
+from streams.events import (
+    NoticeDelivery,
+    ObjectionRecorded,
+    ObjectionWithdrawn,
+    PurposeDeclared,
+    TermsPublished,
+    decode,
+)
+from streams.settings import Settings
+
+NOTICE_FIELDS = (
+    "campaign_id",
+    "notice_id",
+    "user_id",
+    "status",
+    "reason",
+    "attempt",
+    "message_id",
+    "content_sha256",
+    "at",
+)
+OBJECTION_FIELDS = (
+    "objection_id",
+    "user_id",
+    "purpose_id",
+    "campaign_id",
+    "channel",
+    "received_at",
+)
+WITHDRAWAL_FIELDS = ("user_id", "purpose_id", "received_at")
+
+_PURPOSE_CAMPAIGN = re.compile(r"^purpose:(?P<purpose_id>[^:]+):v(?P<version>[0-9]+)$")
+_TERMS_CAMPAIGN = re.compile(r"^terms:(?P<document_id>[^:]+):(?P<version>.+)$")
+
+#: Give up when a partition makes no progress towards its end offset for this long.
+READ_STALL_SECONDS = 30.0
+
+
+class UnknownCampaign(PreavisError, LookupError):
+    """Nothing on the topics belongs to this campaign id."""
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """One record read back from a topic."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+
+    @property
+    def source(self) -> str:
+        return f"{self.topic}/{self.partition}/{self.offset}"
+
+
+@dataclass(frozen=True)
+class CampaignRecords:
+    """A campaign's records, in export order, and what was set aside."""
+
+    campaign_id: str
+    published: bool
+    purposes: tuple[str, ...]
+    records: list[dict[str, Any]]
+    invalid: int  # records of the read topics that do not follow the contract (not exported)
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    path: Path
+    format: Format
+    records: int
+    final_sha256: str
+    invalid: int
+
+    def summary(self, campaign_id: str) -> str:
+        lines = [
+            f"exported {self.records} record(s) of campaign {campaign_id} "
+            f"to {self.path} ({self.format})",
+            f"final sha256: {self.final_sha256} (keep it apart from the file: "
+            f"`preavis audit verify --expect-sha256 ...` checks it)",
+        ]
+        if self.invalid:
+            lines.append(
+                f"warning: {self.invalid} record(s) on the topics do not follow the contract "
+                "and were not exported"
+            )
+        return "\n".join(lines)
+
+
+# --- reading the topics -----------------------------------------------------------------------
+
+
+async def read_topics(settings: Settings, topics: Iterable[str]) -> list[Fetched]:
+    """Every record of ``topics``, from the beginning up to the end offsets taken now.
+
+    A topic that does not exist holds nothing. Only committed records are read
+    (``read_committed``): an aborted transaction is not a fact to prove.
+    """
+    wanted = list(topics)
+    tps = await _partitions(settings, wanted)
+    if not tps:
+        return []
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers,
+        group_id=None,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+    )
+    await consumer.start()
+    fetched: list[Fetched] = []
+    try:
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends: dict[TopicPartition, int] = await consumer.end_offsets(tps)
+        pending = {tp for tp in tps if ends[tp] > 0}
+        last_progress = time.monotonic()
+        while pending:
+            batch = await consumer.getmany(*pending, timeout_ms=1000)
+            for tp, records in batch.items():
+                for r in records:
+                    if r.offset < ends[tp]:
+                        fetched.append(Fetched(r.topic, r.partition, r.offset, r.key, r.value))
+                if records:
+                    last_progress = time.monotonic()
+            for tp in list(pending):
+                if await consumer.position(tp) >= ends[tp]:
+                    pending.discard(tp)
+                    last_progress = time.monotonic()
+            if pending and time.monotonic() - last_progress > READ_STALL_SECONDS:
+                stuck = ", ".join(sorted(f"{tp.topic}/{tp.partition}" for tp in pending))
+                raise PreavisError(f"could not read {stuck} up to its end offset")
+        return fetched
+    finally:
+        await consumer.stop()
+
+
+async def _partitions(settings: Settings, topics: list[str]) -> list[TopicPartition]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    await admin.start()
+    try:
+        # list first: a metadata request naming a missing topic may auto-create it
+        present = [t for t in topics if t in set(await admin.list_topics())]
+        if not present:
+            return []
+        described = await admin.describe_topics(present)
+    finally:
+        await admin.close()
+    return [
+        TopicPartition(topic["topic"], partition["partition"])
+        for topic in described
+        if topic.get("error_code", 0) == 0
+        for partition in sorted(topic["partitions"], key=lambda p: int(p["partition"]))
+    ]
+
+
+# --- selecting and shaping the campaign's records ---------------------------------------------
+
+
+async def campaign_records(settings: Settings, campaign_id: str) -> CampaignRecords:
+    """Read the topics and keep ``campaign_id``'s records, in export order."""
+    check_campaign_id(campaign_id)
+    fetched = await read_topics(
+        settings,
+        [names.TOPIC_PURPOSES, names.TOPIC_TERMS, names.TOPIC_DELIVERY, names.TOPIC_OBJECTIONS],
+    )
+    return select(campaign_id, fetched)
+
+
+def check_campaign_id(campaign_id: str) -> None:
+    """Refuse what cannot be a campaign id (CONTRACT.md, "Campaigns") before reading anything."""
+    if not (_PURPOSE_CAMPAIGN.match(campaign_id) or _TERMS_CAMPAIGN.match(campaign_id)):
+        raise UnknownCampaign(
+            f"{campaign_id!r} is not a campaign id "
+            "(purpose:{purpose_id}:v{version} or terms:{document_id}:{version})"
+        )
+
+
+def select(campaign_id: str, fetched: Iterable[Fetched]) -> CampaignRecords:
+    """Pure: the campaign's records among ``fetched`` (any order), sorted for export."""
+    check_campaign_id(campaign_id)
+    purpose_match = _PURPOSE_CAMPAIGN.match(campaign_id)
+    purposes: set[str] = set()
+    if purpose_match is not None:
+        purposes.add(purpose_match["purpose_id"])
+    published = False
+    invalid = 0
+    keyed: list[tuple[tuple[datetime, str, int, int], dict[str, Any]]] = []
+    events: list[tuple[Fetched, Any]] = []
+    for record in fetched:
+        try:
+            event = decode(record.topic, record.key, record.value)
+        except InvalidEvent:
+            invalid += 1
+            continue
+        if isinstance(event, PurposeDeclared):
+            published |= f"purpose:{event.purpose_id}:v{event.version}" == campaign_id
+        elif isinstance(event, TermsPublished):
+            if f"terms:{event.document_id}:{event.version}" == campaign_id:
+                # every version published under this id: a rejected one may be corrected
+                published = True
+                purposes.update(event.purposes_added or ())
+        else:
+            events.append((record, event))
+    for record, event in events:
+        shaped = _shape(campaign_id, purposes, record, event)
+        if shaped is not None:
+            keyed.append(((shaped[0], record.topic, record.partition, record.offset), shaped[1]))
+    keyed.sort(key=lambda item: item[0])
+    return CampaignRecords(
+        campaign_id=campaign_id,
+        published=published,
+        purposes=tuple(sorted(purposes)),
+        records=[record for _, record in keyed],
+        invalid=invalid,
+    )
+
+
+def _shape(
+    campaign_id: str, purposes: set[str], record: Fetched, event: Any
+) -> tuple[datetime, dict[str, Any]] | None:
+    """The export record of ``event`` and its time, or None when it is not the campaign's."""
+    raw: dict[str, Any] = json.loads(record.value or b"{}")
+    if isinstance(event, NoticeDelivery):
+        if event.campaign_id != campaign_id:
+            return None
+        out = _pick("notice", raw, NOTICE_FIELDS)
+        reason = out.get("reason")
+        if isinstance(reason, str) and "@" in reason:
+            out["reason"] = redact(reason)
+        return event.at, {**out, "source": record.source}
+    if isinstance(event, ObjectionRecorded):
+        if event.campaign_id != campaign_id and event.purpose_id not in purposes:
+            return None
+        return event.received_at, {
+            **_pick("objection", raw, OBJECTION_FIELDS),
+            "source": record.source,
+        }
+    if isinstance(event, ObjectionWithdrawn):
+        if event.purpose_id not in purposes:
+            return None
+        return event.received_at, {
+            **_pick("withdrawal", raw, WITHDRAWAL_FIELDS),
+            "source": record.source,
+        }
+    return None
+
+
+def _pick(kind: str, raw: dict[str, Any], fields: Iterable[str]) -> dict[str, Any]:
+    """``kind`` and the listed fields as the event carries them (absent and null left out)."""
+    picked: dict[str, Any] = {"kind": kind}
+    picked.update((name, raw[name]) for name in fields if raw.get(name) is not None)
+    return picked
+
+
+# --- export, report, verify -------------------------------------------------------------------
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def export_campaign(
+    settings: Settings,
+    campaign_id: str,
+    path: Path,
+    fmt: Format = "jsonl",
+    *,
+    now: Callable[[], datetime] = _now,
+) -> ExportResult:
+    """Write the campaign's records to ``path`` as a hash chain (atomically: all or nothing)."""
+    found = await campaign_records(settings, campaign_id)
+    _require_known(found)
+    exported_at = now().isoformat(timespec="seconds")
+    lines = list(chain(campaign_id, found.records, exported_at, fmt))
+    report = verify_lines(lines)  # our own output, checked before it is handed over
+    if not report.ok or report.final_sha256 is None:
+        raise PreavisError(f"the export does not verify: {report.first_error}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            out.writelines(lines)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return ExportResult(path, fmt, len(found.records), report.final_sha256, found.invalid)
+
+
+def _require_known(found: CampaignRecords) -> None:
+    if not found.published and not any(r["kind"] == "notice" for r in found.records):
+        raise UnknownCampaign(
+            f"no campaign {found.campaign_id} on the topics: it was never published "
+            "and no notice names it"
+        )
+
+
+async def campaign_report(settings: Settings, campaign_id: str) -> str:
+    """A plain-text summary of the campaign, from the records an export would hold."""
+    found = await campaign_records(settings, campaign_id)
+    _require_known(found)
+    return report_text(found)
+
+
+def report_text(found: CampaignRecords) -> str:
+    """Pure: the report of :func:`campaign_report`."""
+    last: dict[str, dict[str, Any]] = {}  # user_id -> latest notice event (records are sorted)
+    attempts = 0
+    objections: list[dict[str, Any]] = []
+    withdrawals = 0
+    for record in found.records:
+        if record["kind"] == "notice":
+            attempts += 1
+            last[str(record.get("user_id"))] = record
+        elif record["kind"] == "objection":
+            objections.append(record)
+        else:
+            withdrawals += 1
+    status = Counter(str(r.get("status")) for r in last.values())
+    suppressed = Counter(
+        str(r.get("reason")) for r in last.values() if r.get("status") == "suppressed"
+    )
+    objectors = {(r.get("user_id"), r.get("purpose_id")) for r in objections}
+    channels = Counter(str(r.get("channel")) for r in objections)
+    rows = [
+        ("published", "yes" if found.published else "no (not on the policy topics)"),
+        ("purposes", ", ".join(found.purposes) or "-"),
+        ("notified users", f"{len(last)} ({attempts} delivery event(s))"),
+        *((name, str(status.get(name, 0))) for name in ("sent", "deferred", "failed", "bounced")),
+        ("suppressed", _counts(suppressed) if suppressed else "0"),
+        (
+            "objections",
+            f"{len(objections)} recorded by {len(objectors)} user/purpose pair(s)"
+            + (f" ({_counts(channels)})" if channels else ""),
+        ),
+        ("withdrawals", str(withdrawals)),
+    ]
+    lines = [f"campaign {found.campaign_id}"]
+    lines += [f"  {label:<17} {value}" for label, value in rows]
+    if found.invalid:
+        lines.append(f"  ({found.invalid} record(s) not following the contract were ignored)")
+    return "\n".join(lines)
+
+
+def _counts(counter: Counter[str]) -> str:
+    return ", ".join(f"{name}: {n}" for name, n in sorted(counter.items()))
+
+
+def verify_file(path: Path, expect_sha256: str | None = None) -> VerifyReport:
+    """Verify an export file; with ``expect_sha256``, also that it is *that* export."""
+    with path.open(encoding="utf-8", newline="") as lines:
+        report = verify_lines(lines)
+    expected = None if expect_sha256 is None else expect_sha256.strip().lower()
+    if report.ok and expected is not None and report.final_sha256 != expected:
+        return VerifyReport(
+            ok=False,
+            records=report.records,
+            format=report.format,
+            campaign_id=report.campaign_id,
+            exported_at=report.exported_at,
+            final_sha256=report.final_sha256,
+            first_error=VerifyError(
+                0,
+                f"the chain is intact but its final sha256 is {report.final_sha256}, "
+                f"not the expected {expect_sha256}: this is not the export you kept the hash of",
+            ),
+        )
+    return report

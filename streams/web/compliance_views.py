@@ -1,0 +1,117 @@
+"""The compliance team's API and dashboard (admin token required).
+
+- ``GET /api/v1/campaigns``: every campaign with its status and counts;
+- ``GET /api/v1/campaigns/{campaign_id}``: one campaign;
+- ``GET /api/v1/users/{user_id}/notices``: proof of notice, read from
+  ``notices.delivery`` (the user's partition): for each campaign the last
+  status, the Message-ID and the SHA-256 of what was said, with every attempt;
+- ``GET /dashboard``: the page a compliance officer keeps open.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from faust.web import View
+from notifications.dashboard import DashboardRenderer
+
+from notifications.campaign_status import summary
+from streams import topic_names as names
+from streams.publish import partition_for
+from streams.web.auth import is_admin
+
+if TYPE_CHECKING:
+    from streams.app import PreavisApp
+    from streams.settings import Settings
+    from streams.topics import Topics
+
+UNAUTHORIZED = {"error": "unauthorized: send Authorization: Bearer <PREAVIS_ADMIN_TOKEN>"}
+
+
+async def notices_of(settings: Settings, user_id: str) -> list[dict[str, Any]]:
+    """Every ``notice.delivery`` of ``user_id``, oldest first, from the user's partition."""
+    key = user_id.encode()
+    tp = TopicPartition(names.TOPIC_DELIVERY, partition_for(key, settings.topic_partitions))
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False
+    )
+    await consumer.start()
+    found: list[dict[str, Any]] = []
+    try:
+        consumer.assign([tp])
+        await consumer.seek_to_beginning(tp)
+        end = (await consumer.end_offsets([tp]))[tp]
+        while await consumer.position(tp) < end:
+            for records in (await consumer.getmany(tp, timeout_ms=1000)).values():
+                found.extend(json.loads(r.value) for r in records if r.key == key and r.value)
+        return found
+    finally:
+        await consumer.stop()
+
+
+def proof_of_notice(user_id: str, events: list[dict[str, Any]]) -> dict[str, Any]:
+    """Per campaign: the last status, and every attempt in order."""
+    campaigns: dict[str, dict[str, Any]] = {}
+    for event in events:
+        notice = campaigns.setdefault(event["campaign_id"], {"attempts": []})
+        notice["attempts"].append({k: event.get(k) for k in ("status", "reason", "attempt", "at")})
+        notice.update(
+            {
+                "campaign_id": event["campaign_id"],
+                "notice_id": event.get("notice_id"),
+                "status": event["status"],
+                "reason": event.get("reason"),
+                "message_id": event.get("message_id") or notice.get("message_id"),
+                "content_sha256": event.get("content_sha256") or notice.get("content_sha256"),
+                "at": event["at"],
+            }
+        )
+    return {"user_id": user_id, "notices": list(campaigns.values())}
+
+
+def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
+    """Add the compliance API and the dashboard."""
+    board = app.preavis_board
+    dashboard = DashboardRenderer()
+
+    def summaries() -> list[dict[str, Any]]:
+        now = datetime.now(UTC)
+        return [
+            summary(doc, now, settings.deadline_risk_days)
+            for _, doc in sorted(board.documents.items())
+        ]
+
+    @app.page("/api/v1/campaigns", name="api_campaigns")
+    class CampaignsView(View):
+        async def get(self, request: Any) -> Any:
+            if not is_admin(request, settings.admin_token):
+                return self.json(UNAUTHORIZED, status=401)
+            return self.json({"campaigns": summaries()})
+
+    @app.page("/api/v1/campaigns/{campaign_id}", name="api_campaign")
+    class CampaignView(View):
+        async def get(self, request: Any, campaign_id: str) -> Any:
+            if not is_admin(request, settings.admin_token):
+                return self.json(UNAUTHORIZED, status=401)
+            doc = board.documents.get(campaign_id)
+            if doc is None:
+                return self.json({"error": f"no campaign {campaign_id!r}"}, status=404)
+            return self.json(summary(doc, datetime.now(UTC), settings.deadline_risk_days))
+
+    @app.page("/api/v1/users/{user_id}/notices", name="api_user_notices")
+    class UserNoticesView(View):
+        async def get(self, request: Any, user_id: str) -> Any:
+            if not is_admin(request, settings.admin_token):
+                return self.json(UNAUTHORIZED, status=401)
+            return self.json(proof_of_notice(user_id, await notices_of(settings, user_id)))
+
+    @app.page("/dashboard", name="dashboard")
+    class DashboardView(View):
+        async def get(self, request: Any) -> Any:
+            if not is_admin(request, settings.admin_token):
+                return self.json(UNAUTHORIZED, status=401)
+            page = dashboard.render(summaries(), now=datetime.now(UTC))
+            return self.html(page, headers={"Cache-Control": "no-store"})
