@@ -175,3 +175,39 @@ async def test_worker_logs_are_json_without_addresses_tokens_or_secrets(
     for line in json_lines:
         record = json.loads(line)
         assert {"at", "level", "logger", "message"} <= set(record)
+
+
+async def test_deadline_at_risk_alert_when_notices_are_stuck_close_to_the_start(
+    clean_topics: None, worker_env: dict[str, str], tmp_path: Path
+) -> None:
+    from tests.support.kafka import read_topic
+    from tests.support.worker import start_worker
+
+    # no SMTP relay listens on this port: every notice stays deferred; the
+    # start is 31 days away, inside a 40-day risk window
+    env = {**worker_env, "PREAVIS_SMTP_PORT": "9", "PREAVIS_DEADLINE_RISK_DAYS": "40"}
+    worker = start_worker(env, tmp_path)
+    try:
+        worker.wait_healthy()
+        users = population()[:5]
+        await produce(
+            names.TOPIC_USERS, [(u["user_id"].encode(), json.dumps(u).encode()) for u in users]
+        )
+        now = datetime.now(UTC)
+        purpose = examples.purpose_declared(
+            published_at=now.isoformat(), starts_at=(now + timedelta(days=31)).isoformat()
+        )
+        await produce(names.TOPIC_PURPOSES, [(b"ai-training", json.dumps(purpose).encode())])
+        alerts = await read_topic(
+            names.TOPIC_ALERTS,
+            until=lambda rs: any(r.json["code"] == "deadline_at_risk" for r in rs),
+            timeout=60,
+        )
+        await asyncio.sleep(2)  # raised once, not at every ledger event
+        alerts = await read_topic(names.TOPIC_ALERTS, settle=0.5)
+    finally:
+        worker.stop()
+    risky = [r.json for r in alerts if r.json["code"] == "deadline_at_risk"]
+    assert len(risky) == 1
+    assert risky[0]["campaign_id"] == CID and risky[0]["severity"] == "critical"
+    assert risky[0]["details"]["starts_at"].startswith(purpose["starts_at"][:10])
