@@ -37,6 +37,7 @@ DOMAINS: tuple[str, ...] = (
     "streams.board",
     "streams.web.compliance_views",
     "streams.metrics",
+    "streams.watch.agents",
 )
 
 

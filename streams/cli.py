@@ -60,6 +60,13 @@ def _parser() -> argparse.ArgumentParser:
         help="of the export (default: csv when FILE ends with .csv, else jsonl)",
     )
 
+    watch = commands.add_parser("watch", help="watch documents for AI-training clauses")
+    watch_commands = watch.add_subparsers(dest="watch_command", required=True, metavar="ACTION")
+    watch_import = watch_commands.add_parser(
+        "import", help="publish archived document versions (before.md/after.md/meta.json)"
+    )
+    watch_import.add_argument("folder", type=Path)
+
     audit = commands.add_parser("audit", help="check an audit export")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     verify = audit_commands.add_parser("verify", help="prove that nothing was removed or altered")
@@ -90,6 +97,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _report(asyncio.run(publish_document(settings, args.kind, args.file)))
         if args.command == "import-users":
             return _report(asyncio.run(import_users(settings, args.file)))
+        if args.command == "watch":
+            from streams.watch.importer import import_folder
+
+            print(asyncio.run(import_folder(settings, args.folder)).summary())
+            return 0
         if args.command == "campaign":
             return _campaign(settings, args.campaign_id, args.export, args.format)
     except ValidationError as exc:

@@ -40,7 +40,6 @@ from streams import topic_names as topics
 from streams.event_types import (
     AudienceCountry,
     Country,
-    DocumentVersion,
     DottedKey,
     EmailAddress,
     Identifier,
@@ -51,6 +50,9 @@ from streams.event_types import (
     Text,
     Timestamp,
     WebUrl,
+)
+from streams.event_types import (
+    DocumentVersion as VersionLabel,
 )
 
 LegalBasis = Literal[
@@ -145,7 +147,7 @@ class TermsPublished(_Event):
 
     type: Literal["terms.published"] = "terms.published"
     document_id: Slug
-    version: DocumentVersion = Field(coerce_numbers_to_str=True)
+    version: VersionLabel = Field(coerce_numbers_to_str=True)
     title: LocalizedText | None = None
     summary: Localized | None = None
     url: WebUrl | None = None
@@ -263,6 +265,39 @@ class DeadLetter(_Event):
     at: Timestamp
 
 
+MAX_DOCUMENT_CHARS = 2_000_000
+
+
+class DocumentVersion(_Event):
+    """One version of a public document (terms, privacy policy) as fetched from the platform."""
+
+    type: Literal["document.version"] = "document.version"
+    document_id: Identifier
+    service: Text
+    document_type: Text
+    url: WebUrl
+    fetched_at: Timestamp
+    text: str = Field(max_length=MAX_DOCUMENT_CHARS)
+
+
+class DocumentChange(_Event):
+    """What changed between two versions, and whether it introduces AI training."""
+
+    type: Literal["document.change"] = "document.change"
+    document_id: Identifier
+    service: Text
+    document_type: Text
+    url: WebUrl
+    previous_fetched_at: Timestamp
+    fetched_at: Timestamp
+    added: list[str]
+    removed: list[str]
+    ai_training: bool
+    evidence: list[str] = Field(default_factory=list)
+    rules: list[str] = Field(default_factory=list)
+    at: Timestamp
+
+
 Event = (
     PurposeDeclared
     | TermsPublished
@@ -274,6 +309,8 @@ Event = (
     | TrainingExclusion
     | ComplianceAlert
     | DeadLetter
+    | DocumentVersion
+    | DocumentChange
 )
 
 
@@ -287,6 +324,8 @@ DeliveryEvent = Annotated[NoticeDelivery, Field(discriminator="type")]
 ExclusionEvent = Annotated[TrainingExclusion, Field(discriminator="type")]
 AlertEvent = Annotated[ComplianceAlert, Field(discriminator="type")]
 DeadLetterEvent = Annotated[DeadLetter, Field(discriminator="type")]
+DocumentVersionEvent = Annotated[DocumentVersion, Field(discriminator="type")]
+DocumentChangeEvent = Annotated[DocumentChange, Field(discriminator="type")]
 
 #: Topic name -> the adapter that parses its values (and generates its JSON Schema).
 ADAPTERS: dict[str, TypeAdapter[Any]] = {
@@ -298,6 +337,8 @@ ADAPTERS: dict[str, TypeAdapter[Any]] = {
     topics.TOPIC_EXCLUSIONS: TypeAdapter(ExclusionEvent),
     topics.TOPIC_ALERTS: TypeAdapter(AlertEvent),
     topics.TOPIC_DEADLETTER: TypeAdapter(DeadLetterEvent),
+    topics.TOPIC_DOCUMENTS: TypeAdapter(DocumentVersionEvent),
+    topics.TOPIC_DOCUMENT_CHANGES: TypeAdapter(DocumentChangeEvent),
 }
 
 

@@ -60,6 +60,10 @@ class Settings(BaseSettings):
     deadline_risk_days: float = Field(default=7.0, ge=0)
     failure_alert_ratio: float = Field(default=0.05, gt=0, le=1)
 
+    # Not in the contract's table: where drafts of purposes detected in
+    # document changes are written, for the operator to complete.
+    drafts_dir: str = "var/drafts"
+
     store: str = "rocksdb://"
     # The consumer group and table namespace; tests give each worker group
     # its own so that runs never share state.

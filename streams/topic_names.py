@@ -16,6 +16,8 @@ TOPIC_DELIVERY: Final = "notices.delivery"
 TOPIC_EXCLUSIONS: Final = "training.exclusions"
 TOPIC_ALERTS: Final = "compliance.alerts"
 TOPIC_DEADLETTER: Final = "preavis.deadletter"
+TOPIC_DOCUMENTS: Final = "policy.documents"
+TOPIC_DOCUMENT_CHANGES: Final = "policy.document_changes"
 
 ALL_TOPICS: Final = (
     TOPIC_PURPOSES,
@@ -26,4 +28,6 @@ ALL_TOPICS: Final = (
     TOPIC_EXCLUSIONS,
     TOPIC_ALERTS,
     TOPIC_DEADLETTER,
+    TOPIC_DOCUMENTS,
+    TOPIC_DOCUMENT_CHANGES,
 )

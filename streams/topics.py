@@ -53,6 +53,8 @@ TOPIC_SPECS: tuple[TopicSpec, ...] = (
     TopicSpec(names.TOPIC_EXCLUSIONS, compacted=True),
     TopicSpec(names.TOPIC_ALERTS),
     TopicSpec(names.TOPIC_DEADLETTER),
+    TopicSpec(names.TOPIC_DOCUMENTS),
+    TopicSpec(names.TOPIC_DOCUMENT_CHANGES),
     TopicSpec(TOPIC_FANOUT, internal=True),
     TopicSpec(TOPIC_JOBS, internal=True),
     TopicSpec(TOPIC_LEDGER, internal=True),
@@ -72,6 +74,8 @@ class Topics:
     exclusions: Any
     alerts: Any
     deadletter: Any
+    documents: Any
+    document_changes: Any
     fanout: Any
     jobs: Any
     ledger: Any
@@ -105,6 +109,8 @@ def declare_topics(app: faust.App, settings: Settings) -> Topics:
         exclusions=topic(names.TOPIC_EXCLUSIONS),
         alerts=topic(names.TOPIC_ALERTS),
         deadletter=topic(names.TOPIC_DEADLETTER),
+        documents=topic(names.TOPIC_DOCUMENTS),
+        document_changes=topic(names.TOPIC_DOCUMENT_CHANGES),
         fanout=topic(TOPIC_FANOUT),
         jobs=topic(TOPIC_JOBS),
         ledger=topic(TOPIC_LEDGER),

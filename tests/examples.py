@@ -206,3 +206,37 @@ def dead_letter(**overrides: Any) -> dict[str, Any]:
         "at": PUBLISHED_AT,
         **overrides,
     }
+
+
+def document_version(**overrides: Any) -> dict[str, Any]:
+    return {
+        "type": "document.version",
+        "schema_version": 1,
+        "document_id": "example-privacy-policy",
+        "service": "Example Platform",
+        "document_type": "Privacy Policy",
+        "url": "https://example.com/privacy",
+        "fetched_at": PUBLISHED_AT,
+        "text": "# Privacy Policy\n\nWe collect the posts you publish.\n",
+        **overrides,
+    }
+
+
+def document_change(**overrides: Any) -> dict[str, Any]:
+    return {
+        "type": "document.change",
+        "schema_version": 1,
+        "document_id": "example-privacy-policy",
+        "service": "Example Platform",
+        "document_type": "Privacy Policy",
+        "url": "https://example.com/privacy",
+        "previous_fetched_at": PUBLISHED_AT,
+        "fetched_at": LATER,
+        "added": ["We may use your posts to train our AI models."],
+        "removed": [],
+        "ai_training": True,
+        "evidence": ["We may use your posts to train our AI models."],
+        "rules": ["train-model/possessive-data"],
+        "at": LATER,
+        **overrides,
+    }

@@ -39,6 +39,7 @@ def worker_env(tmp_path: Path) -> dict[str, str]:
         "PREAVIS_LINK_SECRET": "test-link-secret-" + uuid.uuid4().hex,
         "PREAVIS_ADMIN_TOKEN": "test-admin-" + uuid.uuid4().hex,
         "PREAVIS_WEB_PORT": str(free_port()),
+        "PREAVIS_DRAFTS_DIR": str(tmp_path / "drafts"),
     }
 
 

@@ -38,6 +38,8 @@ VALID: list[tuple[str, Callable[..., dict[str, Any]]]] = [
     (topics.TOPIC_EXCLUSIONS, examples.training_exclusion),
     (topics.TOPIC_ALERTS, examples.compliance_alert),
     (topics.TOPIC_DEADLETTER, examples.dead_letter),
+    (topics.TOPIC_DOCUMENTS, examples.document_version),
+    (topics.TOPIC_DOCUMENT_CHANGES, examples.document_change),
 ]
 
 
@@ -67,7 +69,7 @@ def test_valid_event_decodes_and_round_trips(
 
 def test_every_event_type_has_a_valid_example() -> None:
     tags = {factory()["type"] for _, factory in VALID}
-    assert len(tags) == 10
+    assert len(tags) == 12
     assert {topic for topic, _ in VALID} == set(ADAPTERS)
 
 
