@@ -56,10 +56,8 @@ def versions_of(change: Path) -> list[DocumentVersion]:
     document_id = DATE_SUFFIX.sub("", change.name)
     versions = []
     for side in ("before", "after"):
-        url = (
-            f"https://github.com/{meta['repo']}/blob/{meta[f'{side}_commit']}/"
-            + meta["path"].replace(" ", "%20")
-        )
+        path = meta["path"].replace(" ", "%20")
+        url = f"https://github.com/{meta['repo']}/blob/{meta[f'{side}_commit']}/{path}"
         versions.append(
             DocumentVersion(
                 document_id=document_id,
