@@ -61,6 +61,8 @@ class PreavisApp(faust.App):
     preavis_metrics: Metrics
     # called after each directory upsert: (user_id, old entry, new entry, partition)
     preavis_user_hooks: list[UserHook]
+    # called on erasure, in the users event's partition: (user_id) -> None
+    preavis_erase_hooks: list[Callable[[str], None]]
 
 
 def create_app(settings: Settings) -> PreavisApp:
@@ -97,6 +99,7 @@ def create_app(settings: Settings) -> PreavisApp:
     app.preavis_smtp = SmtpPool(smtp_config(settings))
     app.preavis_metrics = Metrics()
     app.preavis_user_hooks = []
+    app.preavis_erase_hooks = []
     for module_name in DOMAINS:
         module = importlib.import_module(module_name)
         module.register(app, app.preavis_topics, settings)

@@ -69,6 +69,13 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
     )
     app.preavis_lookups.bounced = context.bounced_before
 
+    def forget_addresses(user_id: str) -> None:
+        """Erasure: even the hash of an address is personal data (pseudonymous)."""
+        if user_id in suppression:
+            del suppression[user_id]
+
+    app.preavis_erase_hooks.append(forget_addresses)
+
     async def handle(job: NoticeJob, raw: Any) -> None:
         await deliver(context, job, raw.message.partition)
 

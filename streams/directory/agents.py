@@ -42,8 +42,11 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
                 directory[event.user_id] = entry
                 for hook in app.preavis_user_hooks:
                     await hook(event.user_id, current, entry, partition)
-        elif isinstance(event, UserErased) and event.user_id in directory:
-            del directory[event.user_id]
+        elif isinstance(event, UserErased):
+            if event.user_id in directory:
+                del directory[event.user_id]
+            for forget in app.preavis_erase_hooks:
+                forget(event.user_id)
 
     @app.agent(topics.users, name="directory")
     async def directory_agent(stream: Any) -> None:
