@@ -20,6 +20,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
+from asyncio import FIRST_COMPLETED
+from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -40,10 +42,21 @@ RETRY_FIRST_DELAY = 0.2
 RETRY_MAX_DELAY = 5.0
 
 
+#: Larger values are not copied into the dead letter (it would not fit in a
+#: Kafka request): the record says where the original stays.
+MAX_DEAD_VALUE_BYTES = 256 * 1024
+
+
 def dead_letter_for(message: Any, error: str) -> DeadLetter:
     """The dead letter record of a Faust message: where it came from, its bytes, why."""
     key = message.key
     value = message.value
+    if isinstance(value, bytes) and len(value) > MAX_DEAD_VALUE_BYTES:
+        error = (
+            f"{error} (value of {len(value)} bytes not copied here; it stays at "
+            f"{message.topic}[{message.partition}]@{message.offset})"
+        )
+        value = None
     return DeadLetter(
         topic=message.topic,
         partition=message.partition,
@@ -126,4 +139,49 @@ async def _send_dead_letter(deadletter_topic: Any, message: Any, error: str) -> 
         error.split("\n", 1)[0][:300],
     )
     record = dead_letter_for(message, error)
-    await deadletter_topic.send(key=message.key, value=encode(record))
+    key = message.key if not isinstance(message.key, bytes) or len(message.key) < 4096 else None
+    await deadletter_topic.send(key=key, value=encode(record))
+
+
+async def run_guarded_concurrently(
+    stream: Any, handle: Handler, deadletter_topic: Any, decoder: Decoder, limit: int
+) -> None:
+    """:func:`run_guarded` with up to ``limit`` events in progress at once.
+
+    Faust's own ``concurrency=`` runs several actors whose acknowledgements
+    arrive out of order, and its committer can then commit an offset past an
+    event still in progress: a crash loses that event. Here one actor starts
+    up to ``limit`` handlers and acknowledges events strictly in the order
+    they arrived, each once every event before it is done, so the committed
+    offset never passes an unfinished event.
+    """
+    in_progress: deque[tuple[Any, asyncio.Task[None]]] = deque()
+
+    async def process(event: Any) -> None:
+        message = event.message
+        try:
+            decoded = decoder(message.topic, message.key, message.value)
+        except InvalidEvent as exc:
+            await _send_dead_letter(deadletter_topic, message, f"invalid event: {exc}")
+            return
+        await _handle_with_retries(handle, decoded, event, deadletter_topic)
+
+    def ack_finished_prefix() -> None:
+        while in_progress and in_progress[0][1].done():
+            event, _ = in_progress.popleft()
+            event.ack()
+
+    def running() -> list[asyncio.Task[None]]:
+        return [task for _, task in in_progress if not task.done()]
+
+    async for event in stream.noack().events():
+        task = asyncio.ensure_future(process(event))
+        in_progress.append((event, task))
+        # acknowledge as soon as possible, not only when the next event comes
+        task.add_done_callback(lambda _: ack_finished_prefix())
+        ack_finished_prefix()
+        # finished events behind an unfinished one wait for their turn to be
+        # acknowledged, but do not count against the limit
+        while len(running()) >= limit:
+            await asyncio.wait(running(), return_when=FIRST_COMPLETED)
+            ack_finished_prefix()

@@ -2,10 +2,11 @@
 
 Thin agent over ``streams.delivery.attempts``: it finds what the job needs on
 this partition (the user's directory entry, the campaign's text from the
-partition's registry), then hands over to the delivery loop. The agent runs
-with ``concurrency`` actors (one per SMTP connection): jobs of one partition
-may be delivered out of order, which notices do not mind; Faust commits an
-offset only when every job before it is done, so nothing is skipped.
+partition's registry), then hands over to the delivery loop. One actor keeps
+up to ``PREAVIS_SMTP_CONNECTIONS`` jobs in progress (they may finish out of
+order, which notices do not mind) and acknowledges them in arrival order, so
+the committed offset never passes a job still in progress: nothing is
+skipped after a crash.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from notifications.render import NoticeRenderer
 from streams.delivery.attempts import DeliveryContext, deliver
 from streams.delivery.ledger import DELIVERY_LEDGER, SUPPRESSION_TABLE
 from streams.internal_events import NoticeJob, decode_internal
-from streams.routing import run_guarded
+from streams.routing import run_guarded_concurrently
 
 if TYPE_CHECKING:
     from streams.app import PreavisApp
@@ -79,9 +80,11 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
     async def handle(job: NoticeJob, raw: Any) -> None:
         await deliver(context, job, raw.message.partition)
 
-    @app.agent(topics.jobs, name="delivery", concurrency=settings.smtp_connections)
+    @app.agent(topics.jobs, name="delivery")
     async def delivery(stream: Any) -> None:
-        await run_guarded(stream, handle, topics.deadletter, decoder=decode_internal)
+        await run_guarded_concurrently(
+            stream, handle, topics.deadletter, decode_internal, settings.smtp_connections
+        )
 
     async def _close_pool(app: Any, *args: Any, **kwargs: Any) -> None:
         await pool.close()

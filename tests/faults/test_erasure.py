@@ -1,0 +1,260 @@
+"""Erasure (Art. 17): after ``user.erased``, the tables hold nothing personal of the user.
+
+"The tables" are read where Kafka keeps them, on each table's changelog topic
+(``{PREAVIS_APP_ID}-{table}-changelog``, every one the worker created), and
+each key's last value is what the table converges to (the topics are
+compacted). Erin is notified, objects with a reason, and is erased with a
+``user.erased`` event; Gus hard-bounces (the suppression list) and is erased
+with a null value; Kim is not erased and shows that the reading finds data
+where there is some. The proof of notice must stay, pseudonymous: user_id,
+message_id, content_sha256, on ``notices.delivery`` and in ``deliveries``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import aiohttp
+from aiokafka.admin import AIOKafkaAdminClient
+
+from streams import topic_names as names
+from streams.internal_events import TOPIC_JOBS
+from tests import examples
+from tests.faults.conftest import Workers
+from tests.faults.support import (
+    Mailbox,
+    deliveries_of,
+    final_status,
+    last_values,
+    publish_purpose,
+    read_all,
+    report,
+    wait_for_mail,
+)
+from tests.support.kafka import BOOTSTRAP, produce, read_topic
+from tests.support.mail import objection_link
+from tests.support.smtp_server import SmtpServer
+
+TABLES = (
+    "directory",
+    "deliveries",
+    "suppression",
+    "objections",
+    "exclusions",
+    "late_decisions",
+    "campaign_shards",
+    "campaigns_seen",
+    "campaigns",
+)
+PERSONAL_FIELDS = ("email", "locale", "country", "birth_year")
+REASON = "Je suis Erin Lefebvre, 12 rue des Lilas, Lyon"
+
+ERIN = examples.user_upserted(
+    user_id="erin-7731", email="Erin.Lefebvre@example.fr", locale="fr-BE", country="BE",
+    birth_year=1983,
+)  # fmt: skip
+GUS = examples.user_upserted(
+    user_id="gus-5120", email="gus.gone@example.nl", locale="nl", country="NL", birth_year=1961
+)
+KIM = examples.user_upserted(
+    user_id="kim-0042", email="kim@example.de", locale="de", country="AT", birth_year=1999
+)
+
+
+def strings_in(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from strings_in(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from strings_in(item)
+    elif value is not None:
+        yield str(value)
+
+
+def records_about(value: Any, user_id: str) -> Iterator[dict[str, Any]]:
+    """Every object in ``value`` that names ``user_id``."""
+    if isinstance(value, dict):
+        if value.get("user_id") == user_id:
+            yield value
+        for item in value.values():
+            yield from records_about(item, user_id)
+    elif isinstance(value, list):
+        for item in value:
+            yield from records_about(item, user_id)
+
+
+def personal_data(table: str, key: str, value: Any, user: dict[str, Any]) -> list[str]:
+    """What of ``user`` a table's entry still holds: field names and values found."""
+    found = []
+    address = user["email"].lower()
+    digest = hashlib.sha256(address.encode()).hexdigest()
+    text = [s.lower() for s in strings_in(value)]
+    if any(address in s or address.split("@")[0] in s for s in text):
+        found.append(f"{table}[{key}]: the email address")
+    if any(digest in s for s in text):
+        found.append(f"{table}[{key}]: the email address's sha256")
+    if any(REASON.lower() in s for s in text):
+        found.append(f"{table}[{key}]: the objection's free-text reason")
+    about = list(records_about(value, user["user_id"]))
+    if user["user_id"] in key and isinstance(value, dict):
+        about.append(value)
+    for record in about:
+        for name in PERSONAL_FIELDS:
+            if record.get(name) is not None:
+                found.append(f"{table}[{key}]: {name}={record[name]!r}")
+    return found
+
+
+async def changelogs(app_id: str) -> list[str]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    await admin.start()
+    try:
+        topics = await admin.list_topics()
+    finally:
+        await admin.close()
+    return sorted(t for t in topics if t.startswith(f"{app_id}-") and t.endswith("-changelog"))
+
+
+async def read_tables(app_id: str) -> dict[str, dict[str, Any]]:
+    """table -> key -> last value (None: deleted), read on the changelog topics."""
+    tables = {}
+    for topic in await changelogs(app_id):
+        table = topic.removeprefix(f"{app_id}-").removesuffix("-changelog")
+        last = last_values(await read_all(topic, settle=1.0))
+        tables[table] = {
+            json.loads(k) if k else k: (json.loads(v) if v is not None else None)
+            for k, v in last.items()
+        }
+    return tables
+
+
+async def test_after_erasure_no_table_holds_personal_data_and_the_proof_of_notice_stays(
+    relay: SmtpServer, workers: Workers, worker_env: dict[str, str]
+) -> None:
+    started = time.monotonic()
+    app_id = worker_env["PREAVIS_APP_ID"]
+    mailbox = relay.handler
+    assert isinstance(mailbox, Mailbox)
+    mailbox.keep_content = True
+    mailbox.unknown_users = {GUS["email"]}
+    worker = workers.start_healthy("worker", PREAVIS_SMTP_PORT=str(relay.port))
+    people = [ERIN, GUS, KIM]
+    await produce(
+        names.TOPIC_USERS, [(u["user_id"].encode(), json.dumps(u).encode()) for u in people]
+    )
+    campaign_id = await publish_purpose("ai-training")
+    assert wait_for_mail(mailbox, campaign_id, {ERIN["email"], KIM["email"]}, 90)
+    delivered = await read_topic(
+        names.TOPIC_DELIVERY,
+        until=lambda rs: len(final_status(rs, campaign_id)) >= 3,
+        timeout=60,
+    )
+    assert final_status(delivered, campaign_id) == {
+        "erin-7731": "sent",
+        "gus-5120": "bounced",
+        "kim-0042": "sent",
+    }
+    [notice] = mailbox.messages_to(ERIN["email"])
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(objection_link(notice), data={"reason": REASON}) as response,
+    ):
+        assert response.status == 200
+    await read_topic(names.TOPIC_EXCLUSIONS, until=lambda rs: len(rs) >= 1, timeout=20)
+    # Erin's late change (a move) puts a late decision in the tables too
+    moved = dict(ERIN, country="FR", updated_at="2026-03-05T10:00:00Z")
+    await produce(names.TOPIC_USERS, [(b"erin-7731", json.dumps(moved).encode())])
+    time.sleep(2)
+
+    before = await read_tables(app_id)
+    assert set(TABLES) <= set(before), f"changelogs found: {sorted(before)}"
+    for user in (ERIN, GUS):  # the reading finds what is there before the erasure
+        assert before["directory"][user["user_id"]]["email"] == user["email"]
+
+    erased = examples.user_erased(user_id="erin-7731", erased_at="2026-03-06T10:00:00Z")
+    await produce(
+        names.TOPIC_USERS,
+        [(b"erin-7731", json.dumps(erased).encode()), (b"gus-5120", None)],
+    )
+    await read_topic(
+        f"{app_id}-directory-changelog",
+        until=lambda rs: (
+            {json.loads(k) for k, v in last_values(rs).items() if k and v is None}
+            >= {"erin-7731", "gus-5120"}
+        ),
+        timeout=30,
+    )
+    # a campaign after the erasure reaches Kim only
+    second = await publish_purpose("ai-training-2")
+    assert wait_for_mail(mailbox, second, {KIM["email"]}, 60)
+    time.sleep(3)
+    tables = await read_tables(app_id)
+
+    leftovers = [
+        finding
+        for user in (ERIN, GUS)
+        for table, entries in tables.items()
+        for key, value in entries.items()
+        if value is not None
+        for finding in personal_data(table, str(key), value, user)
+    ]
+    kim_found = [
+        finding
+        for table, entries in tables.items()
+        for key, value in entries.items()
+        if value is not None
+        for finding in personal_data(table, str(key), value, KIM)
+    ]
+    proof = tables["deliveries"].get(f"{campaign_id}|erin-7731") or {}
+    deliveries = await read_all(names.TOPIC_DELIVERY)
+    jobs = [r.json for r in await read_all(TOPIC_JOBS)]
+    report(
+        "8-erasure",
+        users_erased=2,
+        changelogs=len(tables),
+        personal_data_left=len(leftovers),
+        proof_kept=bool(proof.get("message_id") and proof.get("content_sha256")),
+        seconds=round(time.monotonic() - started, 1),
+    )
+
+    assert worker.process.poll() is None
+    assert tables["directory"]["erin-7731"] is None, "the directory entry is not a tombstone"
+    assert tables["directory"]["gus-5120"] is None, "the directory entry is not a tombstone"
+    raw = [finding for finding in leftovers if "sha256" not in finding]
+    assert not raw, "\n".join(raw)
+    assert kim_found, "the check finds nothing even where data is (Kim's entry)"
+
+    # the proof of notice: pseudonymous, complete
+    assert proof["status"] == "sent"
+    assert proof["message_id"] == notice["Message-ID"]
+    assert len(proof["content_sha256"]) == 64
+    [sent] = [e for e in deliveries_of(deliveries, campaign_id) if e["user_id"] == "erin-7731"]
+    assert (sent["status"], sent["message_id"], sent["content_sha256"]) == (
+        "sent",
+        proof["message_id"],
+        proof["content_sha256"],
+    )
+    assert not any(
+        ERIN["email"].lower() in (r.value or b"").decode().lower() for r in deliveries
+    ), "an address on notices.delivery"
+    with urllib.request.urlopen(
+        urllib.request.Request(
+            f"{worker.url}/api/v1/users/erin-7731/notices",
+            headers={"Authorization": f"Bearer {worker_env['PREAVIS_ADMIN_TOKEN']}"},
+        ),
+        timeout=10,
+    ) as response:
+        answer = json.loads(response.read())
+    assert proof["message_id"] in json.dumps(answer)
+    assert not any(
+        j["campaign_id"] == second and j["user_id"] in ("erin-7731", "gus-5120") for j in jobs
+    ), "an erased user was given a job in a later campaign"
+    # a hash of an address is still personal data (pseudonymous, GDPR Recital 26)
+    assert not leftovers, "\n".join(leftovers)
