@@ -67,7 +67,7 @@ async def test_broker_restarted_mid_campaign_workers_reconnect_and_finish(
     campaign_id = await publish_purpose("restart-training")
     expected = {u["email"] for u in users}
 
-    assert wait_until(lambda: len(mailbox.of(campaign_id)) >= USERS // 4, 120)
+    assert wait_until(lambda: len(mailbox.of(campaign_id)) >= USERS // 4, 240)
     at_stop = len(mailbox.of(campaign_id))
     try:
         stopped = await asyncio.to_thread(localbroker.down)
@@ -79,7 +79,7 @@ async def test_broker_restarted_mid_campaign_workers_reconnect_and_finish(
     outage = time.monotonic() - down_at
     assert await broker_answers(), restarted
 
-    everyone = wait_for_mail(mailbox, campaign_id, expected, 180)
+    everyone = wait_for_mail(mailbox, campaign_id, expected, 300)
     time.sleep(3)
     figures = tally(mailbox, campaign_id, expected)
     alive = [w.process.poll() is None for w in pair]

@@ -79,7 +79,7 @@ async def test_worker_killed_mid_campaign_and_restarted_notifies_everyone_once(
     campaign_id, expected, _ = await start_campaign(worker_env["PREAVIS_APP_ID"], "crash")
 
     # SIGKILL once a quarter of the notices went out: no commit, no goodbye
-    assert wait_until(lambda: len(mailbox.of(campaign_id)) >= USERS // 4, 120), (
+    assert wait_until(lambda: len(mailbox.of(campaign_id)) >= USERS // 4, 240), (
         f"only {len(mailbox.of(campaign_id))} notices before the kill\n{first.log()[-3000:]}"
     )
     first.kill()
@@ -91,7 +91,7 @@ async def test_worker_killed_mid_campaign_and_restarted_notifies_everyone_once(
     passed = await jobs_passed_unsent(worker_env["PREAVIS_APP_ID"], campaign_id, unsent)
 
     second = workers.start_healthy("worker-after-restart", **smtp)
-    everyone = wait_for_mail(mailbox, campaign_id, expected, 150)
+    everyone = wait_for_mail(mailbox, campaign_id, expected, 300)
     time.sleep(3)  # a late duplicate would arrive now
     figures = tally(mailbox, campaign_id, expected)
     elapsed = time.monotonic() - started
@@ -143,7 +143,7 @@ async def test_two_workers_one_killed_the_other_takes_over_and_finishes(
         worker_env["PREAVIS_APP_ID"], "pair", PAIR_USERS
     )
 
-    assert wait_until(lambda: len(mailbox.of(campaign_id)) >= PAIR_USERS // 4, 120)
+    assert wait_until(lambda: len(mailbox.of(campaign_id)) >= PAIR_USERS // 4, 240)
     owned = job_partitions(victim.log())
     assert owned, "the victim owned no notice-jobs partition: nothing to take over"
     assert owned.isdisjoint(job_partitions(survivor.log()))
@@ -157,7 +157,7 @@ async def test_two_workers_one_killed_the_other_takes_over_and_finishes(
     unsent = {rcpt.split("@")[0] for rcpt in waiting}
     passed = await jobs_passed_unsent(worker_env["PREAVIS_APP_ID"], campaign_id, unsent)
 
-    everyone = wait_for_mail(mailbox, campaign_id, expected, 150)
+    everyone = wait_for_mail(mailbox, campaign_id, expected, 300)
     time.sleep(3)
     figures = tally(mailbox, campaign_id, expected)
     report(
