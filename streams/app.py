@@ -30,6 +30,7 @@ DOMAINS: tuple[str, ...] = (
     "streams.directory.agents",
     "streams.campaigns.agents",
     "streams.delivery.agents",
+    "streams.delivery.retries",
     "streams.catalog",
     "streams.objections.agents",
     "streams.web.objection_views",

@@ -9,6 +9,10 @@ one version drains them before the next one starts.
   of the directory to work out the campaign's outcome for its users.
 - ``preavis.notice-jobs`` (key: user_id, co-partitioned with ``users``): one
   job per person to notify; the delivery agent renders and sends it.
+- ``preavis.notice-retries`` (key: user_id, co-partitioned too): a job whose
+  attempt the relay deferred, with the time of its next attempt; one agent
+  holds it until then and puts the job back on ``preavis.notice-jobs``, so a
+  deferred notice never holds a delivery slot while it waits.
 - ``preavis.campaign-ledger`` (key: campaign_id): what happened to a campaign
   (registered, a partition fanned out, a person's final outcome), folded into
   the campaign's status by one agent.
@@ -28,6 +32,7 @@ from notifications.errors import ROOT, InvalidEvent
 
 TOPIC_FANOUT = "preavis.campaign-fanout"
 TOPIC_JOBS = "preavis.notice-jobs"
+TOPIC_RETRIES = "preavis.notice-retries"
 TOPIC_LEDGER = "preavis.campaign-ledger"
 TOPIC_OBJECTION_REQUESTS = "preavis.objection-requests"
 
@@ -56,6 +61,31 @@ class NoticeJob(_Internal):
     user_id: str
     issued_at: datetime
     late: bool = False
+    # attempts already made (0 from the fan-out, n when put back after the
+    # n-th was deferred): a copy older than the ledger's last attempt is stale
+    attempt: int = Field(default=0, ge=0)
+
+
+class NoticeRetry(_Internal):
+    """A job whose ``attempt``-th attempt was deferred, to try again at ``due_at``."""
+
+    type: Literal["notice.retry"] = "notice.retry"
+    campaign_id: str
+    user_id: str
+    issued_at: datetime
+    late: bool = False
+    attempt: int = Field(ge=1)
+    due_at: datetime
+
+    def job(self) -> NoticeJob:
+        """The job to put back on ``preavis.notice-jobs`` once due."""
+        return NoticeJob(
+            campaign_id=self.campaign_id,
+            user_id=self.user_id,
+            issued_at=self.issued_at,
+            late=self.late,
+            attempt=self.attempt,
+        )
 
 
 class CampaignRegistered(_Internal):
@@ -164,6 +194,7 @@ LedgerEntry = Annotated[
 
 FANOUT_ADAPTER: TypeAdapter[FanoutRequest] = TypeAdapter(FanoutRequest)
 JOB_ADAPTER: TypeAdapter[NoticeJob] = TypeAdapter(NoticeJob)
+RETRY_ADAPTER: TypeAdapter[NoticeRetry] = TypeAdapter(NoticeRetry)
 REQUEST_ADAPTER: TypeAdapter[ObjectionRequest] = TypeAdapter(ObjectionRequest)
 LEDGER_ADAPTER: TypeAdapter[LedgerEntry] = TypeAdapter(LedgerEntry)
 
@@ -176,6 +207,7 @@ def encode_internal(event: BaseModel) -> bytes:
 _ADAPTERS: dict[str, TypeAdapter[Any]] = {
     TOPIC_FANOUT: FANOUT_ADAPTER,
     TOPIC_JOBS: JOB_ADAPTER,
+    TOPIC_RETRIES: RETRY_ADAPTER,
     TOPIC_LEDGER: LEDGER_ADAPTER,
     TOPIC_OBJECTION_REQUESTS: REQUEST_ADAPTER,
 }

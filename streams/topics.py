@@ -23,6 +23,7 @@ from streams.internal_events import (
     TOPIC_JOBS,
     TOPIC_LEDGER,
     TOPIC_OBJECTION_REQUESTS,
+    TOPIC_RETRIES,
 )
 
 if TYPE_CHECKING:
@@ -57,6 +58,7 @@ TOPIC_SPECS: tuple[TopicSpec, ...] = (
     TopicSpec(names.TOPIC_DOCUMENT_CHANGES),
     TopicSpec(TOPIC_FANOUT, internal=True),
     TopicSpec(TOPIC_JOBS, internal=True),
+    TopicSpec(TOPIC_RETRIES, internal=True),
     TopicSpec(TOPIC_LEDGER, internal=True),
     TopicSpec(TOPIC_OBJECTION_REQUESTS, internal=True),
 )
@@ -78,6 +80,7 @@ class Topics:
     document_changes: Any
     fanout: Any
     jobs: Any
+    retries: Any
     ledger: Any
     objection_requests: Any
 
@@ -113,6 +116,7 @@ def declare_topics(app: faust.App, settings: Settings) -> Topics:
         document_changes=topic(names.TOPIC_DOCUMENT_CHANGES),
         fanout=topic(TOPIC_FANOUT),
         jobs=topic(TOPIC_JOBS),
+        retries=topic(TOPIC_RETRIES),
         ledger=topic(TOPIC_LEDGER),
         objection_requests=topic(TOPIC_OBJECTION_REQUESTS),
     )

@@ -8,15 +8,18 @@ The rules, in order:
 - what may have changed since the fan-out is checked again: an erased user
   gets nothing (``erased``), nor one who objected meanwhile
   (``already_objected``), nor an address that is invalid or bounced before;
-- a 4xx reply or a connection error is ``deferred`` and retried with capped
-  exponential backoff and full jitter, for as long as it takes, until the
-  campaign's start date: after it a notice is pointless, and the job is
-  ``failed`` with the reason;
+- a 4xx reply or a connection error is ``deferred``: the job goes to
+  ``preavis.notice-retries`` with the time of its next attempt (capped
+  exponential backoff, full jitter) and frees its slot, so a recipient whose
+  server keeps saying "try later" never holds up anyone else; it is retried
+  for as long as it takes until the campaign's start date, after which a
+  notice is pointless and the job is ``failed`` with the reason;
 - a 5xx is ``failed``, a 5.1.x is ``bounced`` and puts the address (hashed) on
   the user's suppression list.
 
 Every attempt's outcome is one ``notice.delivery`` event; every final one is
-also reported to the campaign ledger.
+also reported to the campaign ledger. All of them are acknowledged by the
+broker before the job is (``streams.acked``).
 """
 
 from __future__ import annotations
@@ -24,9 +27,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
 
@@ -36,9 +39,10 @@ from notifications.errors import InvalidEvent
 from notifications.mime import HeaderInjection, InvalidAddress, build_notice, message_id_for
 from notifications.render import NoticeContext, NoticeRenderer, RenderedNotice, pick_language
 from notifications.smtp import Outcome, SmtpPool, backoff_delay
+from streams.acked import send_acked, set_acked
 from streams.campaigns.outputs import notice_id
 from streams.events import NoticeDelivery, encode
-from streams.internal_events import FinalOutcome, NoticeJob, encode_internal
+from streams.internal_events import FinalOutcome, NoticeJob, NoticeRetry, encode_internal
 
 FINAL_STATUSES = frozenset({"sent", "failed", "bounced", "suppressed"})
 BACKOFF_CAP_SECONDS = 30.0
@@ -63,7 +67,6 @@ class DeliveryContext:
     link_for: Callable[[str, list[str], str, str], str | None]
     in_flight: set[str] = field(default_factory=set)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
     def bounced_before(self, user_id: str, entry: dict[str, Any]) -> bool:
         email = entry.get("email")
@@ -81,21 +84,48 @@ class DeliveryContext:
 
 
 async def deliver(ctx: DeliveryContext, job: NoticeJob, partition: int) -> None:
-    """Deliver ``job`` unless its (campaign, user) already has a final status."""
+    """Make the next attempt at ``job`` unless it is settled or superseded.
+
+    Settled: the pair has a final status. Superseded: the ledger already
+    records a later attempt than this copy knows of (a copy redelivered after
+    a crash, whose deferral is already queued as a retry), or another task of
+    this worker is delivering the pair right now.
+    """
     key = f"{job.campaign_id}|{job.user_id}"
-    record = ctx.ledger.get(key)
-    if (record and record.get("status") in FINAL_STATUSES) or key in ctx.in_flight:
+    record = ctx.ledger.get(key) or {}
+    if record.get("status") in FINAL_STATUSES or key in ctx.in_flight:
+        return
+    if int(record.get("attempt", 0)) > job.attempt:
         return
     ctx.in_flight.add(key)
     try:
-        await _deliver(ctx, job, partition, key, record)
+        await _deliver(ctx, job, partition, key)
     finally:
         ctx.in_flight.discard(key)
 
 
-async def _deliver(
-    ctx: DeliveryContext, job: NoticeJob, partition: int, key: str, record: dict[str, Any] | None
-) -> None:
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    """What one attempt came to: the fields its ledger entry and event carry."""
+
+    status: str
+    reason: str
+    attempt: int
+    message_id: str | None = None
+    content_sha256: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Pair:
+    """The job being delivered and where its records go."""
+
+    job: NoticeJob
+    partition: int
+    key: str
+
+
+async def _deliver(ctx: DeliveryContext, job: NoticeJob, partition: int, key: str) -> None:
+    pair = _Pair(job, partition, key)
     registry = ctx.app.tables["campaign_shards"].get(str(partition)) or {}
     campaign = registry.get(job.campaign_id)
     if campaign is None:
@@ -104,87 +134,71 @@ async def _deliver(
     purposes = purposes_of(change, kind)
     entry = ctx.app.tables["directory"].get(job.user_id)
     if entry is None:
-        return await _final(ctx, job, partition, key, "suppressed", "erased", 0)
+        return await _final(ctx, pair, _Outcome("suppressed", "erased", job.attempt))
     email = entry.get("email") or ""
-    if ctx.app.preavis_lookups.objected(job.user_id, purposes):
-        return await _final(ctx, job, partition, key, "suppressed", "already_objected", 0)
-    if not email:
-        return await _final(ctx, job, partition, key, "suppressed", "no_email", 0)
-    if not is_deliverable_address(email):
-        return await _final(ctx, job, partition, key, "suppressed", "invalid_email", 0)
-    if ctx.bounced_before(job.user_id, entry):
-        return await _final(ctx, job, partition, key, "suppressed", "bounced_before", 0)
+    skip_reason = _reason_not_to_send(ctx, job.user_id, entry, email, purposes)
+    if skip_reason is not None:
+        return await _final(ctx, pair, _Outcome("suppressed", skip_reason, job.attempt))
 
+    attempt = job.attempt + 1
+    locale = entry.get("locale") or "en"
     try:
         notice = ctx.renderer.render(
             NoticeContext(
                 campaign_id=job.campaign_id,
                 kind=kind,
                 change=change,
-                locale=entry.get("locale") or "en",
+                locale=locale,
                 objection_url=ctx.link_for(
-                    job.user_id,
-                    purposes,
-                    job.campaign_id,
-                    pick_language(entry.get("locale") or "en"),
+                    job.user_id, purposes, job.campaign_id, pick_language(locale)
                 ),
             )
         )
     except InvalidEvent as exc:  # validated at intake; this is a last line of defence
-        return await _final(ctx, job, partition, key, "failed", f"cannot render: {exc}", 0)
+        return await _final(ctx, pair, _Outcome("failed", f"cannot render: {exc}", attempt))
     message_id = message_id_for(job.campaign_id, job.user_id, ctx.mail_domain)
-    deadline = start_of(change, kind)
-    attempt = int((record or {}).get("attempt", 0))
-    while True:
-        attempt += 1
-        try:
-            message = _message(ctx, notice, email, message_id, job.campaign_id)
-        except InvalidAddress:
-            return await _final(ctx, job, partition, key, "suppressed", "invalid_email", attempt)
-        except HeaderInjection as exc:  # the campaign's own headers: not the user's fault
-            return await _final(ctx, job, partition, key, "failed", f"bad header: {exc}", attempt)
-        started = time.perf_counter()
-        result = await ctx.pool.send(ctx.envelope_sender, email, message)
-        ctx.app.preavis_metrics.smtp_seconds.observe(time.perf_counter() - started)
-        if result.outcome is not Outcome.DEFERRED:
-            if result.outcome is Outcome.BOUNCED:
-                digests = list(ctx.suppression.get(job.user_id) or [])
-                ctx.suppression[job.user_id] = sorted({*digests, address_digest(email)})
-            return await _final(
-                ctx,
-                job,
-                partition,
-                key,
-                result.outcome.value,
-                result.reply,
-                attempt,
-                message_id=message_id,
-                content_sha256=notice.content_sha256,
-            )
-        if ctx.clock() >= deadline:
-            return await _final(
-                ctx,
-                job,
-                partition,
-                key,
-                "failed",
-                f"start date passed: {result.reply}",
-                attempt,
-                message_id=message_id,
-                content_sha256=notice.content_sha256,
-            )
-        await _record(
-            ctx,
-            job,
-            partition,
-            key,
-            "deferred",
-            result.reply,
-            attempt,
-            message_id=message_id,
-            content_sha256=notice.content_sha256,
+    try:
+        message = _message(ctx, notice, email, message_id, job.campaign_id)
+    except InvalidAddress:
+        return await _final(ctx, pair, _Outcome("suppressed", "invalid_email", attempt))
+    except HeaderInjection as exc:  # the campaign's own headers: not the user's fault
+        return await _final(ctx, pair, _Outcome("failed", f"bad header: {exc}", attempt))
+
+    started = time.perf_counter()
+    result = await ctx.pool.send(ctx.envelope_sender, email, message)
+    ctx.app.preavis_metrics.smtp_seconds.observe(time.perf_counter() - started)
+
+    def outcome(status: str, reason: str) -> _Outcome:
+        return _Outcome(status, reason, attempt, message_id, notice.content_sha256)
+
+    if result.outcome is Outcome.BOUNCED:
+        digests = list(ctx.suppression.get(job.user_id) or [])
+        await set_acked(
+            ctx.suppression, partition, job.user_id, sorted({*digests, address_digest(email)})
         )
-        await ctx.sleep(backoff_delay(attempt, cap=BACKOFF_CAP_SECONDS))
+    if result.outcome is not Outcome.DEFERRED:
+        return await _final(ctx, pair, outcome(result.outcome.value, result.reply))
+    deadline = start_of(change, kind)
+    now = ctx.clock()
+    if now >= deadline:
+        return await _final(ctx, pair, outcome("failed", f"start date passed: {result.reply}"))
+    due_at = min(deadline, now + timedelta(seconds=backoff_delay(attempt, cap=BACKOFF_CAP_SECONDS)))
+    await _defer(ctx, pair, outcome("deferred", result.reply), due_at)
+
+
+def _reason_not_to_send(
+    ctx: DeliveryContext, user_id: str, entry: dict[str, Any], email: str, purposes: list[str]
+) -> str | None:
+    """Why this person must not get the email now (checked again at delivery), or None."""
+    if ctx.app.preavis_lookups.objected(user_id, purposes):
+        return "already_objected"
+    if not email:
+        return "no_email"
+    if not is_deliverable_address(email):
+        return "invalid_email"
+    if ctx.bounced_before(user_id, entry):
+        return "bounced_before"
+    return None
 
 
 def _message(
@@ -203,77 +217,90 @@ def _message(
     )
 
 
-async def _record(
-    ctx: DeliveryContext,
-    job: NoticeJob,
-    partition: int,
-    key: str,
-    status: str,
-    reason: str,
-    attempt: int,
-    *,
-    message_id: str | None = None,
-    content_sha256: str | None = None,
-) -> None:
-    """One attempt's outcome: a ``notice.delivery`` event and the ledger's entry."""
-    ctx.app.preavis_metrics.notices.labels(status=status).inc()
-    now = ctx.clock()
+async def _send_delivery_event(ctx: DeliveryContext, pair: _Pair, outcome: _Outcome) -> None:
+    """The attempt's ``notice.delivery`` event: the proof of notice, stored by the broker."""
+    ctx.app.preavis_metrics.notices.labels(status=outcome.status).inc()
     event = NoticeDelivery(
-        notice_id=notice_id(job.campaign_id, job.user_id),
-        campaign_id=job.campaign_id,
-        user_id=job.user_id,
-        status=status,
-        reason=reason,
-        attempt=attempt,
-        message_id=message_id,
-        content_sha256=content_sha256,
-        at=now,
+        notice_id=notice_id(pair.job.campaign_id, pair.job.user_id),
+        campaign_id=pair.job.campaign_id,
+        user_id=pair.job.user_id,
+        status=outcome.status,
+        reason=outcome.reason,
+        attempt=outcome.attempt,
+        message_id=outcome.message_id,
+        content_sha256=outcome.content_sha256,
+        at=ctx.clock(),
     )
-    await ctx.topics.delivery.send(
-        key=job.user_id.encode(), value=encode(event), partition=partition
+    await send_acked(
+        ctx.topics.delivery,
+        key=pair.job.user_id.encode(),
+        value=encode(event),
+        partition=pair.partition,
     )
-    ctx.ledger[key] = {
-        "status": status,
-        "reason": reason,
-        "attempt": attempt,
-        "message_id": message_id,
-        "content_sha256": content_sha256,
-        "at": now.isoformat(),
+
+
+async def _write_ledger(ctx: DeliveryContext, pair: _Pair, outcome: _Outcome) -> None:
+    """The ledger's entry for the pair, written last: it is what stops a second email."""
+    entry = {
+        "status": outcome.status,
+        "reason": outcome.reason,
+        "attempt": outcome.attempt,
+        "message_id": outcome.message_id,
+        "content_sha256": outcome.content_sha256,
+        "at": ctx.clock().isoformat(),
     }
+    await set_acked(ctx.ledger, pair.partition, pair.key, entry)
 
 
-async def _final(
-    ctx: DeliveryContext,
-    job: NoticeJob,
-    partition: int,
-    key: str,
-    status: str,
-    reason: str,
-    attempt: int,
-    *,
-    message_id: str | None = None,
-    content_sha256: str | None = None,
-) -> None:
-    """A final outcome: recorded like an attempt, and reported to the campaign ledger."""
-    await _record(
-        ctx,
-        job,
-        partition,
-        key,
-        status,
-        reason,
-        attempt,
-        message_id=message_id,
-        content_sha256=content_sha256,
-    )
-    entry = ctx.app.tables["directory"].get(job.user_id) or {}
-    outcome = FinalOutcome(
+async def _defer(ctx: DeliveryContext, pair: _Pair, outcome: _Outcome, due_at: datetime) -> None:
+    """Record a deferred attempt and queue the next one; the slot is free meanwhile.
+
+    The retry is stored before the ledger entry: a ledger that records
+    attempt n makes copies of the job that know fewer attempts stale, so the
+    retry that carries attempt n must exist first.
+    """
+    job = pair.job
+    retry = NoticeRetry(
         campaign_id=job.campaign_id,
         user_id=job.user_id,
-        status=status,
-        reason=reason if status == "suppressed" else None,
+        issued_at=job.issued_at,
+        late=job.late,
+        attempt=outcome.attempt,
+        due_at=due_at,
+    )
+    await asyncio.gather(
+        _send_delivery_event(ctx, pair, outcome),
+        send_acked(
+            ctx.topics.retries,
+            key=job.user_id.encode(),
+            value=encode_internal(retry),
+            partition=pair.partition,
+        ),
+    )
+    await _write_ledger(ctx, pair, outcome)
+
+
+async def _final(ctx: DeliveryContext, pair: _Pair, outcome: _Outcome) -> None:
+    """A final outcome: its event, the campaign ledger's count, then the delivery ledger.
+
+    Each write is acknowledged by the broker before the next step, and the
+    job is acknowledged only after the last: a crash in between makes the
+    job run again, and the only thing that can repeat is what happened
+    before the ledger entry was stored (at most the messages in flight).
+    """
+    job = pair.job
+    entry = ctx.app.tables["directory"].get(job.user_id) or {}
+    final = FinalOutcome(
+        campaign_id=job.campaign_id,
+        user_id=job.user_id,
+        status=outcome.status,
+        reason=outcome.reason if outcome.status == "suppressed" else None,
         country=entry.get("country"),
         language=pick_language(entry["locale"]) if entry.get("locale") else None,
         at=ctx.clock(),
     )
-    await ctx.topics.ledger.send(key=job.campaign_id.encode(), value=encode_internal(outcome))
+    await asyncio.gather(
+        _send_delivery_event(ctx, pair, outcome),
+        send_acked(ctx.topics.ledger, key=job.campaign_id.encode(), value=encode_internal(final)),
+    )
+    await _write_ledger(ctx, pair, outcome)

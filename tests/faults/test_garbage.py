@@ -38,6 +38,7 @@ from streams.internal_events import (
     TOPIC_JOBS,
     TOPIC_LEDGER,
     TOPIC_OBJECTION_REQUESTS,
+    TOPIC_RETRIES,
     decode_internal,
 )
 from streams.routing import MAX_DEAD_VALUE_BYTES
@@ -136,6 +137,12 @@ GARBAGE: list[Garbage] = [
         TOPIC_JOBS,
         {"type": "notice.job", "campaign_id": "c", "user_id": "u", "issued_at": "yesterday"},
         "issued_at",
+    ),
+    *internal_garbage(
+        TOPIC_RETRIES,
+        {"type": "notice.retry", "campaign_id": "c", "user_id": "u", "issued_at": NOW,
+         "attempt": 1, "due_at": "soon"},
+        "due_at",
     ),
     *internal_garbage(
         TOPIC_LEDGER,

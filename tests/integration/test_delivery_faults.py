@@ -18,6 +18,7 @@ import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from streams import topic_names as names
+from streams.internal_events import TOPIC_RETRIES
 from tests import examples
 from tests.support.kafka import Record, produce, read_topic
 from tests.support.smtp_server import CapturingHandler, SmtpServer
@@ -26,7 +27,8 @@ from tests.support.worker import WorkerProcess, start_worker
 
 @dataclass
 class PickyHandler(CapturingHandler):
-    """Refuses recipients by name: ``gone`` hard-bounces, ``policy`` is refused."""
+    """Refuses recipients by name: ``gone`` hard-bounces, ``policy`` is refused,
+    ``full`` is told to try later (452), every time."""
 
     refused: list[str] = field(default_factory=list)
 
@@ -39,6 +41,9 @@ class PickyHandler(CapturingHandler):
         if address.startswith("policy"):
             self.refused.append(address)
             return "554 5.7.1 Message rejected by policy"
+        if address.startswith("full"):
+            self.refused.append(address)
+            return "452 4.2.2 Mailbox full, try again later"
         return await super().handle_RCPT(server, session, envelope, address, options)
 
 
@@ -184,3 +189,46 @@ async def test_refused_recipients_are_counted_and_bounces_suppressed_next_time(
     }
     assert second["policy-1"]["status"] == "failed"  # a refusal is not a bounce: tried again
     assert all(second[f"fine-{i}"]["status"] == "sent" for i in (1, 2, 3))
+
+
+async def test_recipients_who_keep_deferring_do_not_hold_up_the_others(
+    picky_relay: Relay,
+) -> None:
+    # Three times as many mailboxes answering "try later" as the worker has
+    # SMTP connections (4): were a deferred notice to wait out its backoff in
+    # a delivery slot, the first four of them would stop the worker for good.
+    full = [f"full-{i}" for i in range(12)]
+    fine = [f"fine-{i}" for i in range(40)]
+    await produce(names.TOPIC_USERS, users_named(full + fine))
+    await produce(names.TOPIC_PURPOSES, [(b"busy", purpose("busy"))])
+
+    handler = picky_relay.server.handler
+    wait_for(lambda: len(handler.received) >= len(fine), 60)
+    recipients = Counter(rcpt for message in handler.received for rcpt in message.rcpt_tos)
+    assert recipients == Counter({f"{name}@example.org": 1 for name in fine})
+
+    records = await read_topic(
+        names.TOPIC_DELIVERY,
+        until=lambda rs: (
+            len(
+                {
+                    r.json["user_id"]
+                    for r in rs
+                    if r.json["status"] == "deferred" and r.json["attempt"] >= 2
+                }
+            )
+            >= len(full)
+        ),
+        timeout=60,
+    )
+    final = finals(records, "purpose:busy:v1")
+    assert {u: f["status"] for u, f in final.items()} == {name: "sent" for name in fine}
+    deferred = [r.json for r in records if r.json["status"] == "deferred"]
+    assert {d["user_id"] for d in deferred} == set(full)
+    assert all(d["reason"].startswith("452") for d in deferred)
+    retries = await read_topic(
+        TOPIC_RETRIES,
+        until=lambda rs: len({r.json["user_id"] for r in rs}) >= len(full),
+        timeout=10,
+    )
+    assert {r.json["user_id"] for r in retries} == set(full)

@@ -16,6 +16,7 @@ EXPECTED_AGENTS = {
     "campaign_fanout",
     "campaign_ledger",
     "delivery",
+    "delivery_retries",
     "objection_requests",
     "consent_objections",
 }
