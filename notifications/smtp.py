@@ -75,6 +75,10 @@ class SendResult:
     outcome: Outcome
     reply: str
     code: int | None
+    #: The reply concerns this recipient only (RCPT or DATA): a "try later"
+    #: here says nothing about the next message, unlike a refused connection,
+    #: a greeting or a ``MAIL FROM`` reply, which would fail for every one.
+    recipient_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +222,13 @@ def _replied(code: int, text: str, addresses: tuple[str, ...], *, may_bounce: bo
     outcome = classify(code, text)
     if outcome is Outcome.BOUNCED and not may_bounce:
         outcome = Outcome.FAILED
-    return SendResult(outcome, redact(f"{code} {text}", *addresses), code)
+    relay_wide = code == SERVICE_CLOSING  # 421: the server is going away, whatever the command
+    return SendResult(
+        outcome,
+        redact(f"{code} {text}", *addresses),
+        code,
+        recipient_only=may_bounce and not relay_wide,
+    )
 
 
 async def _quit(client: SMTP) -> None:

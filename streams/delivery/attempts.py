@@ -8,12 +8,15 @@ The rules, in order:
 - what may have changed since the fan-out is checked again: an erased user
   gets nothing (``erased``), nor one who objected meanwhile
   (``already_objected``), nor an address that is invalid or bounced before;
-- a 4xx reply or a connection error is ``deferred``: the job goes to
-  ``preavis.notice-retries`` with the time of its next attempt (capped
-  exponential backoff, full jitter) and frees its slot, so a recipient whose
-  server keeps saying "try later" never holds up anyone else; it is retried
-  for as long as it takes until the campaign's start date, after which a
-  notice is pointless and the job is ``failed`` with the reason;
+- a 4xx reply or a connection error is ``deferred`` and tried again after a
+  capped exponential backoff with full jitter, for as long as it takes until
+  the campaign's start date (after it a notice is pointless: ``failed`` with
+  the reason). Where it waits depends on who said "later": a recipient's
+  mailbox (a 4xx to ``RCPT`` or ``DATA``) sends the job to
+  ``preavis.notice-retries`` and frees its slot, so that one full mailbox
+  never holds up anyone else; the relay itself (refused connection,
+  greeting, ``MAIL FROM``, ``421``) keeps the job in its slot, since no other
+  notice would get through either;
 - a 5xx is ``failed``, a 5.1.x is ``bounced`` and puts the address (hashed) on
   the user's suppression list.
 
@@ -27,7 +30,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
@@ -67,6 +70,7 @@ class DeliveryContext:
     link_for: Callable[[str, list[str], str, str], str | None]
     in_flight: set[str] = field(default_factory=set)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
 
     def bounced_before(self, user_id: str, entry: dict[str, Any]) -> bool:
         email = entry.get("email")
@@ -164,26 +168,35 @@ async def _deliver(ctx: DeliveryContext, job: NoticeJob, partition: int, key: st
     except HeaderInjection as exc:  # the campaign's own headers: not the user's fault
         return await _final(ctx, pair, _Outcome("failed", f"bad header: {exc}", attempt))
 
-    started = time.perf_counter()
-    result = await ctx.pool.send(ctx.envelope_sender, email, message)
-    ctx.app.preavis_metrics.smtp_seconds.observe(time.perf_counter() - started)
+    while True:
+        started = time.perf_counter()
+        result = await ctx.pool.send(ctx.envelope_sender, email, message)
+        ctx.app.preavis_metrics.smtp_seconds.observe(time.perf_counter() - started)
 
-    def outcome(status: str, reason: str) -> _Outcome:
-        return _Outcome(status, reason, attempt, message_id, notice.content_sha256)
+        def outcome(status: str, reason: str, attempt: int = attempt) -> _Outcome:
+            return _Outcome(status, reason, attempt, message_id, notice.content_sha256)
 
-    if result.outcome is Outcome.BOUNCED:
-        digests = list(ctx.suppression.get(job.user_id) or [])
-        await set_acked(
-            ctx.suppression, partition, job.user_id, sorted({*digests, address_digest(email)})
-        )
-    if result.outcome is not Outcome.DEFERRED:
-        return await _final(ctx, pair, outcome(result.outcome.value, result.reply))
-    deadline = start_of(change, kind)
-    now = ctx.clock()
-    if now >= deadline:
-        return await _final(ctx, pair, outcome("failed", f"start date passed: {result.reply}"))
-    due_at = min(deadline, now + timedelta(seconds=backoff_delay(attempt, cap=BACKOFF_CAP_SECONDS)))
-    await _defer(ctx, pair, outcome("deferred", result.reply), due_at)
+        if result.outcome is Outcome.BOUNCED:
+            digests = list(ctx.suppression.get(job.user_id) or [])
+            await set_acked(
+                ctx.suppression, partition, job.user_id, sorted({*digests, address_digest(email)})
+            )
+        if result.outcome is not Outcome.DEFERRED:
+            return await _final(ctx, pair, outcome(result.outcome.value, result.reply))
+        deadline = start_of(change, kind)
+        now = ctx.clock()
+        if now >= deadline:
+            return await _final(ctx, pair, outcome("failed", f"start date passed: {result.reply}"))
+        delay = backoff_delay(attempt, cap=BACKOFF_CAP_SECONDS)
+        due_at = min(deadline, now + timedelta(seconds=delay))
+        if result.recipient_only:
+            return await _defer(ctx, pair, outcome("deferred", result.reply), due_at)
+        # The relay itself is unavailable: no other notice would get through
+        # either, so this one waits here, holding back the rest of the
+        # worker's notices (and not churning them through the retry topic).
+        await _send_delivery_event(ctx, pair, outcome("deferred", result.reply))
+        await ctx.sleep(max(0.0, (due_at - now).total_seconds()))
+        attempt += 1
 
 
 def _reason_not_to_send(

@@ -73,9 +73,31 @@ async def test_4xx_is_deferred_then_the_next_send_succeeds(
         451,
         "451 4.3.0 Try again later",
     )
+    assert first.recipient_only  # a reply to this message's DATA
     assert second.outcome is Outcome.SENT
     assert len(server.handler.received) == 1
     assert server.handler.connections == 1  # the connection survived the 451 (RSET)
+
+
+async def test_a_recipient_deferral_is_told_apart_from_a_relay_wide_one(
+    server: SmtpServer, pool: SmtpPool
+) -> None:
+    server.handler.rcpt_replies.append("452 4.2.2 Mailbox full")
+    full_mailbox = await pool.send(SENDER, RECIPIENT, MESSAGE)
+    server.handler.mail_replies.append("451 4.3.0 Local problem, try later")
+    relay_busy = await pool.send(SENDER, RECIPIENT, MESSAGE)
+
+    assert (full_mailbox.outcome, full_mailbox.code, full_mailbox.recipient_only) == (
+        Outcome.DEFERRED,
+        452,
+        True,
+    )
+    assert (relay_busy.outcome, relay_busy.code, relay_busy.recipient_only) == (
+        Outcome.DEFERRED,
+        451,
+        False,
+    )
+    assert server.handler.received == []
 
 
 async def test_554_is_failed(server: SmtpServer, pool: SmtpPool) -> None:
@@ -121,7 +143,7 @@ async def test_server_down_is_deferred_then_the_same_pool_sends_when_it_is_up() 
     server = SmtpServer(port=free_port())  # nothing listening yet
     async with SmtpPool(SmtpConfig(host=server.host, port=server.port, timeout=5)) as pool:
         down = await pool.send(SENDER, RECIPIENT, MESSAGE)
-        assert (down.outcome, down.code) == (Outcome.DEFERRED, None)
+        assert (down.outcome, down.code, down.recipient_only) == (Outcome.DEFERRED, None, False)
         assert down.reply == "connection error: ConnectionRefusedError"
 
         server.start()
@@ -162,6 +184,7 @@ async def test_421_is_deferred_and_the_connection_is_replaced(
     after = await pool.send(SENDER, RECIPIENT, MESSAGE)
 
     assert (closing.outcome, closing.code) == (Outcome.DEFERRED, 421)
+    assert not closing.recipient_only  # the server is going away for everyone
     assert after.outcome is Outcome.SENT
     assert server.handler.connections == 2
 
