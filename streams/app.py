@@ -39,7 +39,7 @@ DOMAINS: tuple[str, ...] = (
     "streams.web.compliance_views",
     "streams.metrics",
     "streams.watch.agents",
-    "streams.stall_watch",
+    "streams.recovery_guard",
 )
 
 

@@ -121,42 +121,41 @@ class PartitionFannedOut(_Internal):
     at: datetime
 
 
-class PersonDecided(_Internal):
+class _PersonInCampaign(_Internal):
+    """What the campaign ledger needs of any event about one person: who, where, when.
+
+    Country and language are copied in so that the statistics by country and
+    language never have to look the person up again (they may be erased).
+    """
+
+    campaign_id: str
+    user_id: str
+    country: str | None = None
+    language: str | None = None
+    at: datetime
+
+
+class PersonDecided(_PersonInCampaign):
     """A person joined a running campaign late (notified, suppressed or excluded)."""
 
     type: Literal["campaign.late_decision"] = "campaign.late_decision"
-    campaign_id: str
-    user_id: str
     outcome: Literal["notify", "suppress", "exclude"]
     reason: str | None = None
-    country: str | None = None
-    language: str | None = None
-    at: datetime
 
 
-class FinalOutcome(_Internal):
+class FinalOutcome(_PersonInCampaign):
     """A notice reached a final status (sent, failed, bounced, suppressed)."""
 
     type: Literal["campaign.final_outcome"] = "campaign.final_outcome"
-    campaign_id: str
-    user_id: str
     status: str
     reason: str | None = None
-    country: str | None = None
-    language: str | None = None
-    at: datetime
 
 
-class CampaignObjection(_Internal):
+class CampaignObjection(_PersonInCampaign):
     """An objection to one of a running campaign's purposes."""
 
     type: Literal["campaign.objection"] = "campaign.objection"
-    campaign_id: str
-    user_id: str
     purpose_id: str
-    country: str | None = None
-    language: str | None = None
-    at: datetime
 
 
 class CampaignAlerted(_Internal):

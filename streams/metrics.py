@@ -46,12 +46,6 @@ class Metrics:
             ["topic"],
             registry=self.registry,
         )
-        self.stalls = Counter(
-            "preavis_partition_stalls",
-            "Partitions found assigned, behind and not fetched, then resumed",
-            ["topic"],
-            registry=self.registry,
-        )
         self.campaigns = Gauge(
             "preavis_campaigns", "Campaigns by status", ["status"], registry=self.registry
         )

@@ -20,7 +20,7 @@ import aiohttp
 
 from streams import topic_names as names
 from tests import examples
-from tests.support.kafka import produce
+from tests.support.kafka import declare_purpose, produce
 from tests.support.mail import objection_link, received
 from tests.support.worker import WorkerProcess
 
@@ -70,11 +70,7 @@ async def test_statistics_equal_what_the_smtp_server_received(
     await produce(
         names.TOPIC_USERS, [(u["user_id"].encode(), json.dumps(u).encode()) for u in users]
     )
-    now = datetime.now(UTC)
-    purpose = examples.purpose_declared(
-        published_at=now.isoformat(), starts_at=(now + timedelta(days=45)).isoformat()
-    )
-    await produce(names.TOPIC_PURPOSES, [(b"ai-training", json.dumps(purpose).encode())])
+    await declare_purpose()
     messages = received(mail_dir, 18)
     admin = worker_env["PREAVIS_ADMIN_TOKEN"]
     api = f"{smtp_worker.url}/api/v1"
@@ -148,11 +144,7 @@ async def test_worker_logs_are_json_without_addresses_tokens_or_secrets(
     await produce(
         names.TOPIC_USERS, [(u["user_id"].encode(), json.dumps(u).encode()) for u in users]
     )
-    now = datetime.now(UTC)
-    purpose = examples.purpose_declared(
-        published_at=now.isoformat(), starts_at=(now + timedelta(days=45)).isoformat()
-    )
-    await produce(names.TOPIC_PURPOSES, [(b"ai-training", json.dumps(purpose).encode())])
+    await declare_purpose()
     messages = received(mail_dir, 18)
     link = objection_link(messages[0])
     async with aiohttp.ClientSession() as http, http.post(link) as response:

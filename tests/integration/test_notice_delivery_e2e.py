@@ -10,13 +10,13 @@ import email
 import json
 import re
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from streams import topic_names as names
 from tests import examples
-from tests.support.kafka import produce, read_topic
+from tests.support.kafka import declare_purpose, produce, read_topic
 from tests.support.mail import received
 from tests.support.worker import WorkerProcess
 
@@ -46,11 +46,7 @@ async def test_published_purpose_becomes_one_email_per_user(
     await produce(
         names.TOPIC_USERS, [(u["user_id"].encode(), json.dumps(u).encode()) for u in users]
     )
-    now = datetime.now(UTC)
-    purpose = examples.purpose_declared(
-        published_at=now.isoformat(), starts_at=(now + timedelta(days=45)).isoformat()
-    )
-    await produce(names.TOPIC_PURPOSES, [(b"ai-training", json.dumps(purpose).encode())])
+    purpose = await declare_purpose()
 
     messages = received(mail_dir, 27)
     assert len(messages) == 27

@@ -13,15 +13,18 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
+from streams import topic_names
 from streams.admin import ensure_topics
 from streams.settings import Settings
 from streams.topics import TOPIC_SPECS
+from tests import examples
 
 # PREAVIS_KAFKA_BOOTSTRAP lets a second broker (another port) run its own suite
 BOOTSTRAP = os.environ.get("PREAVIS_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
@@ -148,3 +151,19 @@ async def produce(topic: str, items: Iterable[tuple[bytes | None, bytes | None]]
             await future
     finally:
         await producer.stop()
+
+
+async def declare_purpose(days_ahead: int = 45, **fields: Any) -> dict[str, Any]:
+    """Publish a purpose (the contract's example, AI training) starting ``days_ahead`` from now.
+
+    Returns the event as published, for the test to compare against.
+    """
+    now = datetime.now(UTC)
+    purpose = examples.purpose_declared(
+        published_at=now.isoformat(),
+        starts_at=(now + timedelta(days=days_ahead)).isoformat(),
+        **fields,
+    )
+    key = str(purpose["purpose_id"]).encode()
+    await produce(topic_names.TOPIC_PURPOSES, [(key, json.dumps(purpose).encode())])
+    return purpose
