@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
     """Hold the fetcher from the end of a recovery until Faust resumes the flow."""
 
-    async def hold_fetching(sender: Any, *args: Any, signal: Any = None, **kwargs: Any) -> None:
+    async def hold_fetching(sender: Any, **kwargs: Any) -> None:
         app.consumer.stop_flow()
 
-    app.on_rebalance_complete.connect(hold_fetching)
+    app.on_rebalance_complete.connect(hold_fetching)  # type: ignore[arg-type]
