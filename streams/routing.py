@@ -20,7 +20,6 @@ from __future__ import annotations
 import asyncio
 import base64
 import logging
-from asyncio import FIRST_COMPLETED
 from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -156,6 +155,8 @@ async def run_guarded_concurrently(
     offset never passes an unfinished event.
     """
     in_progress: deque[tuple[Any, asyncio.Task[None]]] = deque()
+    running: set[asyncio.Task[None]] = set()
+    slot_freed = asyncio.Event()
 
     async def process(event: Any) -> None:
         message = event.message
@@ -171,17 +172,20 @@ async def run_guarded_concurrently(
             event, _ = in_progress.popleft()
             event.ack()
 
-    def running() -> list[asyncio.Task[None]]:
-        return [task for _, task in in_progress if not task.done()]
+    def finished(task: asyncio.Task[None]) -> None:
+        running.discard(task)
+        slot_freed.set()
+        # acknowledge as soon as possible, not only when the next event comes
+        ack_finished_prefix()
 
     async for event in stream.noack().events():
         task = asyncio.ensure_future(process(event))
         in_progress.append((event, task))
-        # acknowledge as soon as possible, not only when the next event comes
-        task.add_done_callback(lambda _: ack_finished_prefix())
+        running.add(task)
+        task.add_done_callback(finished)
         ack_finished_prefix()
         # finished events behind an unfinished one wait for their turn to be
         # acknowledged, but do not count against the limit
-        while len(running()) >= limit:
-            await asyncio.wait(running(), return_when=FIRST_COMPLETED)
-            ack_finished_prefix()
+        while len(running) >= limit:
+            slot_freed.clear()
+            await slot_freed.wait()
