@@ -22,6 +22,7 @@ from notifications.smtp import SmtpPool
 from streams.campaigns.fanout import Lookups
 from streams.locks import PartitionLocks
 from streams.metrics import Metrics
+from streams.offset_gaps import OffsetGaps
 from streams.settings import Settings, smtp_config
 from streams.topics import Topics, declare_topics
 
@@ -61,6 +62,8 @@ class PreavisApp(faust.App):
     preavis_catalog: CampaignCatalog
     preavis_board: CampaignBoard
     preavis_metrics: Metrics
+    # offsets that never reached the job agents (streams.offset_gaps)
+    preavis_offset_gaps: OffsetGaps
     # called after each directory upsert: (user_id, old entry, new entry, partition)
     preavis_user_hooks: list[UserHook]
     # called on erasure, in the users event's partition: (user_id) -> None
@@ -100,6 +103,7 @@ def create_app(settings: Settings) -> PreavisApp:
     app.preavis_locks = PartitionLocks()
     app.preavis_smtp = SmtpPool(smtp_config(settings))
     app.preavis_metrics = Metrics()
+    app.preavis_offset_gaps = OffsetGaps()
     app.preavis_user_hooks = []
     app.preavis_erase_hooks = []
     for module_name in DOMAINS:

@@ -37,5 +37,7 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
 
     async def hold_fetching(sender: Any, **kwargs: Any) -> None:
         app.consumer.stop_flow()
+        # partitions may come back further on: their next offset is a new start
+        app.preavis_offset_gaps.forget()
 
     app.on_rebalance_complete.connect(hold_fetching)  # type: ignore[arg-type]

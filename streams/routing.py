@@ -29,6 +29,7 @@ from aiokafka.errors import KafkaError
 
 from notifications.errors import InvalidEvent
 from streams.events import DeadLetter, decode, encode
+from streams.offset_gaps import OffsetGaps
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +144,12 @@ async def _send_dead_letter(deadletter_topic: Any, message: Any, error: str) -> 
 
 
 async def run_guarded_concurrently(
-    stream: Any, handle: Handler, deadletter_topic: Any, decoder: Decoder, limit: int
+    stream: Any,
+    handle: Handler,
+    deadletter_topic: Any,
+    decoder: Decoder,
+    limit: int,
+    gaps: OffsetGaps | None = None,
 ) -> None:
     """:func:`run_guarded` with up to ``limit`` events in progress at once.
 
@@ -153,6 +159,9 @@ async def run_guarded_concurrently(
     up to ``limit`` handlers and acknowledges events strictly in the order
     they arrived, each once every event before it is done, so the committed
     offset never passes an unfinished event.
+
+    ``gaps``, for a topic whose offsets are contiguous, reports any offset
+    that never reached this loop (``streams.offset_gaps``).
     """
     in_progress: deque[tuple[Any, asyncio.Task[None]]] = deque()
     running: set[asyncio.Task[None]] = set()
@@ -179,6 +188,9 @@ async def run_guarded_concurrently(
         ack_finished_prefix()
 
     async for event in stream.noack().events():
+        if gaps is not None:
+            message = event.message
+            gaps.observe(message.topic, message.partition, message.offset)
         task = asyncio.ensure_future(process(event))
         in_progress.append((event, task))
         running.add(task)

@@ -83,7 +83,12 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
     @app.agent(topics.jobs, name="delivery")
     async def delivery(stream: Any) -> None:
         await run_guarded_concurrently(
-            stream, handle, topics.deadletter, decode_internal, settings.smtp_connections
+            stream,
+            handle,
+            topics.deadletter,
+            decode_internal,
+            settings.smtp_connections,
+            gaps=app.preavis_offset_gaps,
         )
 
     async def _close_pool(app: Any, *args: Any, **kwargs: Any) -> None:

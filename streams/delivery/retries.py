@@ -60,5 +60,10 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
     @app.agent(topics.retries, name="delivery_retries")
     async def delivery_retries(stream: Any) -> None:
         await run_guarded_concurrently(
-            stream, handle, topics.deadletter, decode_internal, MAX_WAITING_RETRIES
+            stream,
+            handle,
+            topics.deadletter,
+            decode_internal,
+            MAX_WAITING_RETRIES,
+            gaps=app.preavis_offset_gaps,
         )

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from streams.offset_gaps import GAP_MESSAGE
 from streams.settings import Settings
 from tests.faults.support import FIGURES, Mailbox
 from tests.support.kafka import BOOTSTRAP, broker_answers, reset_topics
@@ -129,6 +130,10 @@ def workers(clean_topics: None, worker_env: dict[str, str], tmp_path: Path) -> I
         yield group
     finally:
         group.stop_all()
+    # a record dropped between the fetcher and a job agent is a silent loss
+    # even when the test's own count happens to come out right
+    dropped = [line for line in group.logs().splitlines() if GAP_MESSAGE in line]
+    assert not dropped, "\n".join(dropped[:10])
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
