@@ -10,8 +10,6 @@ outlives the test. The broker is the one ``PREAVIS_KAFKA_BOOTSTRAP`` names
 
 from __future__ import annotations
 
-import asyncio
-import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,9 +20,12 @@ import pytest
 from streams.offset_gaps import GAP_MESSAGE
 from streams.settings import Settings
 from tests.faults.support import FIGURES, Mailbox
-from tests.support.kafka import BOOTSTRAP, broker_answers, reset_topics
-from tests.support.smtp_server import SmtpServer
+from tests.integration.conftest import _broker_is_up
+from tests.support.kafka import reset_topics
+from tests.support.smtp_server import SmtpServer, free_port
 from tests.support.worker import WorkerProcess, start_worker
+
+__all__ = ["_broker_is_up"]  # autouse, session: fails the run when the broker is down
 
 #: How fast the group notices a worker that died without leaving (SIGKILL):
 #: Faust's default session timeout is 60 s; a production deployment may keep
@@ -33,18 +34,6 @@ GROUP_TIMEOUTS = {
     "BROKER_SESSION_TIMEOUT": "10",
     "BROKER_HEARTBEAT_INTERVAL": "1",
 }
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _broker_is_up() -> None:
-    if not asyncio.run(broker_answers()):
-        pytest.fail(f"no Kafka broker on {BOOTSTRAP}: run `preavis kafka up` first")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +12,7 @@ import pytest
 from notifications.mail_capture import start_capture
 from streams.settings import Settings
 from tests.support.kafka import BOOTSTRAP, broker_answers, reset_topics
+from tests.support.smtp_server import free_port
 from tests.support.worker import WorkerProcess, start_worker
 
 
@@ -20,12 +20,6 @@ from tests.support.worker import WorkerProcess, start_worker
 def _broker_is_up() -> None:
     if not asyncio.run(broker_answers()):
         pytest.fail(f"no Kafka broker on {BOOTSTRAP}: run `preavis kafka up` first")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ USERS = 5000
 def two_workers(
     clean_topics: None, worker_env: dict[str, str], tmp_path: Path
 ) -> Iterator[list[WorkerProcess]]:
-    from tests.integration.conftest import free_port
+    from tests.support.smtp_server import free_port
 
     first = start_worker(worker_env, tmp_path, "worker-1")
     second = start_worker(
