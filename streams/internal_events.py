@@ -67,25 +67,11 @@ class NoticeJob(_Internal):
 
 
 class NoticeRetry(_Internal):
-    """A job whose ``attempt``-th attempt was deferred, to try again at ``due_at``."""
+    """A job whose last attempt (``job.attempt``) was deferred, to put back at ``due_at``."""
 
     type: Literal["notice.retry"] = "notice.retry"
-    campaign_id: str
-    user_id: str
-    issued_at: datetime
-    late: bool = False
-    attempt: int = Field(ge=1)
+    job: NoticeJob
     due_at: datetime
-
-    def job(self) -> NoticeJob:
-        """The job to put back on ``preavis.notice-jobs`` once due."""
-        return NoticeJob(
-            campaign_id=self.campaign_id,
-            user_id=self.user_id,
-            issued_at=self.issued_at,
-            late=self.late,
-            attempt=self.attempt,
-        )
 
 
 class CampaignRegistered(_Internal):

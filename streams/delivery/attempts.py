@@ -273,14 +273,7 @@ async def _defer(ctx: DeliveryContext, pair: _Pair, outcome: _Outcome, due_at: d
     retry that carries attempt n must exist first.
     """
     job = pair.job
-    retry = NoticeRetry(
-        campaign_id=job.campaign_id,
-        user_id=job.user_id,
-        issued_at=job.issued_at,
-        late=job.late,
-        attempt=outcome.attempt,
-        due_at=due_at,
-    )
+    retry = NoticeRetry(job=job.model_copy(update={"attempt": outcome.attempt}), due_at=due_at)
     await asyncio.gather(
         _send_delivery_event(ctx, pair, outcome),
         send_acked(

@@ -45,8 +45,8 @@ async def put_back_when_due(
         await sleep(wait)
     await send_acked(
         jobs_topic,
-        key=retry.user_id.encode(),
-        value=encode_internal(retry.job()),
+        key=retry.job.user_id.encode(),
+        value=encode_internal(retry.job),
         partition=partition,
     )
 

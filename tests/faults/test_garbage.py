@@ -140,8 +140,8 @@ GARBAGE: list[Garbage] = [
     ),
     *internal_garbage(
         TOPIC_RETRIES,
-        {"type": "notice.retry", "campaign_id": "c", "user_id": "u", "issued_at": NOW,
-         "attempt": 1, "due_at": "soon"},
+        {"type": "notice.retry", "job": {"type": "notice.job", "campaign_id": "c",
+         "user_id": "u", "issued_at": NOW, "attempt": 1}, "due_at": "soon"},
         "due_at",
     ),
     *internal_garbage(
