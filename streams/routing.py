@@ -80,13 +80,18 @@ async def run_guarded(
     allows) and the raw Faust event, for the rare handler that needs its key.
     """
     async for event in stream.events():
-        message = event.message
-        try:
-            decoded = decoder(message.topic, message.key, message.value)
-        except InvalidEvent as exc:
-            await _send_dead_letter(deadletter_topic, message, f"invalid event: {exc}")
-            continue
-        await _handle_with_retries(handle, decoded, event, deadletter_topic)
+        await _process(event, handle, deadletter_topic, decoder)
+
+
+async def _process(event: Any, handle: Handler, deadletter_topic: Any, decoder: Decoder) -> None:
+    """Decode one event and hand it to ``handle``; whatever fails is routed, not raised."""
+    message = event.message
+    try:
+        decoded = decoder(message.topic, message.key, message.value)
+    except InvalidEvent as exc:
+        await _send_dead_letter(deadletter_topic, message, f"invalid event: {exc}")
+        return
+    await _handle_with_retries(handle, decoded, event, deadletter_topic)
 
 
 async def _handle_with_retries(
@@ -167,15 +172,6 @@ async def run_guarded_concurrently(
     running: set[asyncio.Task[None]] = set()
     slot_freed = asyncio.Event()
 
-    async def process(event: Any) -> None:
-        message = event.message
-        try:
-            decoded = decoder(message.topic, message.key, message.value)
-        except InvalidEvent as exc:
-            await _send_dead_letter(deadletter_topic, message, f"invalid event: {exc}")
-            return
-        await _handle_with_retries(handle, decoded, event, deadletter_topic)
-
     def ack_finished_prefix() -> None:
         while in_progress and in_progress[0][1].done():
             event, _ = in_progress.popleft()
@@ -191,7 +187,7 @@ async def run_guarded_concurrently(
         if gaps is not None:
             message = event.message
             gaps.observe(message.topic, message.partition, message.offset)
-        task = asyncio.ensure_future(process(event))
+        task = asyncio.ensure_future(_process(event, handle, deadletter_topic, decoder))
         in_progress.append((event, task))
         running.add(task)
         task.add_done_callback(finished)
