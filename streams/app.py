@@ -23,6 +23,7 @@ from streams.campaigns.fanout import Lookups
 from streams.locks import PartitionLocks
 from streams.metrics import Metrics
 from streams.offset_gaps import OffsetGaps
+from streams.rewind import RewindingTransport
 from streams.settings import Settings, smtp_config
 from streams.topics import Topics, declare_topics
 
@@ -68,6 +69,11 @@ class PreavisApp(faust.App):
     preavis_user_hooks: list[UserHook]
     # called on erasure, in the users event's partition: (user_id) -> None
     preavis_erase_hooks: list[Callable[[str], None]]
+
+    def _new_transport(self) -> Any:
+        """Faust's Kafka transport, whose seek to committed also rewinds
+        partitions that have no commit yet (see :mod:`streams.rewind`)."""
+        return RewindingTransport(self.conf.broker_consumer, self)
 
 
 def create_app(settings: Settings) -> PreavisApp:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from streams.app import create_app
+from streams.rewind import RewindingConsumer, RewindingTransport
 from streams.settings import Settings
 from streams.topics import TOPIC_SPECS
 
@@ -86,3 +87,12 @@ def test_two_apps_share_nothing(tmp_path: Path) -> None:
 
     assert first is not second
     assert first.tables["directory"] is not second.tables["directory"]
+
+
+def test_the_consumer_rewinds_partitions_without_a_commit(tmp_path: Path) -> None:
+    """Faust's consumer is built from the app's transport; ours is the rewinding one."""
+    app = create_app(make_settings(tmp_path))
+
+    assert isinstance(app.transport, RewindingTransport)
+    thread_factory = app.transport.Consumer._new_consumer_thread
+    assert thread_factory is RewindingConsumer._new_consumer_thread
