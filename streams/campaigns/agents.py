@@ -31,6 +31,7 @@ from streams.internal_events import (
     CampaignAlerted,
     CampaignRegistered,
     FanoutRequest,
+    FinalOutcome,
     PartitionFannedOut,
     decode_internal,
     encode_internal,
@@ -58,6 +59,7 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
     late_ledger = table("late_decisions", "campaign_id|user_id -> decision for late matches")
     exclusions_table = table("exclusions", "user_id -> purposes excluded and why")
     campaigns = table("campaigns", "campaign_id -> status, counts (the ledger, folded)")
+    counted_finals = table("campaign_finals", "campaign_id|user_id -> final status counted")
     outputs = CampaignOutputs(
         exclusions_topic=topics.exclusions,
         exclusions_table=exclusions_table,
@@ -223,11 +225,18 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
 
     async def ledger(entry: Any, raw: Any) -> None:
         campaign_id = entry.campaign_id
+        # A notice sent twice (a worker killed between the relay's 250 and its
+        # ledger write) reports its final outcome twice: count the person once.
+        final_key = f"{campaign_id}|{entry.user_id}" if isinstance(entry, FinalOutcome) else None
+        if final_key is not None and final_key in counted_finals:
+            return
         current = campaigns.get(campaign_id)
         updated = fold(current, entry.model_dump(mode="json"))
         if updated is not None and updated != current:
             campaigns[campaign_id] = updated
             await raise_due_alerts(updated)
+        if final_key is not None and updated is not None:
+            counted_finals[final_key] = entry.status
 
     @app.timer(interval=30.0)  # type: ignore[untyped-decorator]
     async def check_deadlines() -> None:

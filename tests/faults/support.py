@@ -23,6 +23,7 @@ from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
 
+import aiohttp
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiosmtpd.smtp import SMTP, Envelope, Session
@@ -387,6 +388,25 @@ def last_values(records: list[Record]) -> dict[bytes | None, bytes | None]:
     last: dict[bytes | None, bytes | None] = {}
     for record in records:
         last[record.key] = record.value
+    return last
+
+
+async def campaign_status(
+    base_url: str, admin_token: str, campaign_id: str, timeout: float = 90
+) -> dict[str, Any]:
+    """The compliance API's view of the campaign, once ``completed`` (or at ``timeout``)."""
+    url = f"{base_url}/api/v1/campaigns/{campaign_id}"
+    headers = {"Authorization": f"Bearer {admin_token}"}
+    deadline = time.monotonic() + timeout
+    last: dict[str, Any] = {}
+    async with aiohttp.ClientSession() as http:
+        while time.monotonic() < deadline:
+            async with http.get(url, headers=headers) as response:
+                if response.status == 200:
+                    last = await response.json()
+                    if last.get("status") == "completed":
+                        return last
+            await asyncio.sleep(0.5)
     return last
 
 

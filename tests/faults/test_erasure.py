@@ -50,6 +50,7 @@ TABLES = (
     "campaign_shards",
     "campaigns_seen",
     "campaigns",
+    "campaign_finals",
 )
 PERSONAL_FIELDS = ("email", "locale", "country", "birth_year")
 REASON = "Je suis Erin Lefebvre, 12 rue des Lilas, Lyon"

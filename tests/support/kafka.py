@@ -28,6 +28,8 @@ from tests import examples
 
 # PREAVIS_KAFKA_BOOTSTRAP lets a second broker (another port) run its own suite
 BOOTSTRAP = os.environ.get("PREAVIS_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
+# app ids (and so internal topic prefixes) of the tests' own worker groups
+TEST_APP_PREFIXES = ("preavis-test-", "preavis-faults-")
 
 
 @dataclass(frozen=True)
@@ -59,13 +61,19 @@ async def broker_answers(timeout: float = 5.0) -> bool:
 
 
 async def reset_topics(settings: Settings, extra: Iterable[str] = ()) -> None:
-    """Delete the contract's topics (and ``extra``) and create them empty again."""
+    """Delete the contract's topics (and ``extra``) and create them empty again.
+
+    Earlier tests' own topics (changelogs of their ``preavis-test-*`` and
+    ``preavis-faults-*`` app ids) go too: each test has a fresh app id, so
+    they are garbage, and thousands of stale partitions slow the broker's start.
+    """
     names = [spec.name for spec in TOPIC_SPECS] + list(extra)
     admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
         doomed = [name for name in names if name in existing]
+        doomed += sorted(n for n in existing if n.startswith(TEST_APP_PREFIXES))
         if doomed:
             await admin.delete_topics(doomed)
         deadline = time.monotonic() + 30

@@ -38,6 +38,7 @@ EXPECTED_TABLES = {
     "campaigns_seen",
     "campaign_shards",
     "late_decisions",
+    "campaign_finals",
     "exclusions",
     "campaigns",
     "deliveries",
