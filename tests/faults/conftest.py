@@ -53,13 +53,12 @@ def worker_env(tmp_path: Path) -> dict[str, str]:
 
 @pytest.fixture
 def settings(worker_env: dict[str, str]) -> Settings:
-    return Settings(
-        **{
-            k.removeprefix("PREAVIS_").lower(): v
-            for k, v in worker_env.items()
-            if k.startswith("PREAVIS_")
-        }
-    )
+    values: dict[str, Any] = {
+        k.removeprefix("PREAVIS_").lower(): v
+        for k, v in worker_env.items()
+        if k.startswith("PREAVIS_")
+    }
+    return Settings(**values)
 
 
 @pytest.fixture

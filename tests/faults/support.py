@@ -162,7 +162,7 @@ class Mailbox(CapturingHandler):
         with self._lock:
             pairs = list(zip(self.accepted, self.contents, strict=True))
         return [
-            email.message_from_bytes(content, policy=email.policy.default)  # type: ignore[misc]
+            email.message_from_bytes(content, policy=email.policy.default)
             for accepted, content in pairs
             if address in accepted.rcpt_tos
         ]

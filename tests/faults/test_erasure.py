@@ -123,9 +123,9 @@ async def changelogs(app_id: str) -> list[str]:
     return sorted(t for t in topics if t.startswith(f"{app_id}-") and t.endswith("-changelog"))
 
 
-async def read_tables(app_id: str) -> dict[str, dict[str, Any]]:
+async def read_tables(app_id: str) -> dict[str, dict[Any, Any]]:
     """table -> key -> last value (None: deleted), read on the changelog topics."""
-    tables = {}
+    tables: dict[str, dict[Any, Any]] = {}
     for topic in await changelogs(app_id):
         table = topic.removeprefix(f"{app_id}-").removesuffix("-changelog")
         last = last_values(await read_all(topic, settle=1.0))

@@ -198,7 +198,7 @@ async def produce_located(items: list[tuple[str, bytes, bytes | None]]) -> list[
 def healthy(url: str) -> bool:
     try:
         with urllib.request.urlopen(url + "/healthz", timeout=5) as response:
-            return response.status == 200
+            return bool(response.status == 200)
     except OSError:
         return False
 

@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,7 +40,9 @@ def worker_env(tmp_path: Path) -> dict[str, str]:
 
 @pytest.fixture
 def settings(worker_env: dict[str, str]) -> Settings:
-    return Settings(**{k.removeprefix("PREAVIS_").lower(): v for k, v in worker_env.items()})
+    # keyword arguments, so that other PREAVIS_* variables (the broker) still apply
+    values: dict[str, Any] = {k.removeprefix("PREAVIS_").lower(): v for k, v in worker_env.items()}
+    return Settings(**values)
 
 
 @pytest.fixture

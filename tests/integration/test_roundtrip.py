@@ -51,4 +51,4 @@ async def test_null_value_on_users_reads_back_as_erasure(clean_topics: None) -> 
     erased = decode(names.TOPIC_USERS, records[0].key, records[0].value)
     assert erased is not None
     assert erased.type == "user.erased"
-    assert erased.user_id == "u-erased"  # type: ignore[union-attr]
+    assert erased.user_id == "u-erased"

@@ -21,7 +21,7 @@ def received(
         time.sleep(0.2)
     time.sleep(settle)
     return [
-        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)  # type: ignore[misc]
+        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         for path in sorted(folder.glob("*.eml"))
     ]
 
