@@ -1,65 +1,79 @@
 """Every campaign's status, on every worker: what the API and the dashboard show.
 
-The campaign ledger is keyed by campaign_id, so one campaign's document lives
-on one worker; an HTTP request may reach any. Each worker therefore folds
-``preavis.campaign-ledger`` whole, from the beginning, with a plain consumer
-outside the consumer group (the same pure ``fold`` the ledger agent uses),
-and keeps one small document per campaign in memory.
+A campaign's document is folded by the ``campaign_ledger`` agent on the one
+worker that owns its ledger partition, into the ``campaigns`` table; an HTTP
+request may reach any worker. Each worker therefore follows that table's
+changelog, whole, from the beginning, with a plain consumer outside the
+consumer group, and keeps the latest document of each campaign in memory.
+
+It follows the table rather than folding ``preavis.campaign-ledger`` itself:
+the agent folds each record once even when Kafka delivers it twice, and
+counts one final outcome per person even when a notice went out twice
+(:mod:`notifications.ledger_step`), and the changelog is compacted, so a
+worker's start reads one document per campaign, not every notice's history.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from notifications.campaign_status import fold
-from streams.internal_events import TOPIC_LEDGER
+log = logging.getLogger(__name__)
 
 
 @dataclass
 class CampaignBoard:
-    """Campaign documents by id, folded from the ledger."""
+    """Campaign documents by id, as the ``campaigns`` table last stored them."""
 
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def take(self, value: bytes | None) -> None:
-        if value is None:
-            return
+    def take(self, key: bytes | None, value: bytes | None) -> None:
+        """Apply one changelog record: a document, or a tombstone (``None``) that deletes."""
         try:
-            entry = json.loads(value)
-            campaign_id = entry["campaign_id"]
-        except (ValueError, KeyError, TypeError):
-            return  # the ledger agent dead-letters it
-        updated = fold(self.documents.get(campaign_id), entry)
-        if updated is not None:
-            self.documents[campaign_id] = updated
+            campaign_id = json.loads(key) if key is not None else None
+            document = json.loads(value) if value is not None else None
+        except ValueError:
+            log.warning("a campaigns changelog record that is not JSON was skipped")
+            return
+        if not isinstance(campaign_id, str):
+            return
+        if document is None:
+            self.documents.pop(campaign_id, None)
+        elif isinstance(document, dict):
+            self.documents[campaign_id] = document
 
 
-async def follow(board: CampaignBoard, bootstrap: list[str], partitions: int) -> None:
-    """Keep ``board`` up to date until cancelled."""
+async def follow(board: CampaignBoard, bootstrap: list[str], topic: str, partitions: int) -> None:
+    """Keep ``board`` up to date with changelog ``topic`` until cancelled."""
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     await consumer.start()
     try:
-        tps = [TopicPartition(TOPIC_LEDGER, p) for p in range(partitions)]
+        tps = [TopicPartition(topic, p) for p in range(partitions)]
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         while True:
             for records in (await consumer.getmany(timeout_ms=1000)).values():
                 for record in records:
-                    board.take(record.value)
+                    board.take(record.key, record.value)
     finally:
         with contextlib.suppress(Exception):
             await consumer.stop()
 
 
 def register(app: Any, topics: Any, settings: Any) -> None:
-    """Give the app its board and keep it following the ledger."""
+    """Give the app its board and keep it following the campaigns table."""
     app.preavis_board = CampaignBoard()
 
     @app.task  # type: ignore[untyped-decorator]
-    async def follow_campaign_ledger() -> None:
-        await follow(app.preavis_board, settings.bootstrap_servers, settings.topic_partitions)
+    async def follow_campaign_documents() -> None:
+        await follow(
+            app.preavis_board,
+            settings.bootstrap_servers,
+            app.tables["campaigns"].changelog_topic.get_topic_name(),
+            settings.topic_partitions,
+        )

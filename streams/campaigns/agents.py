@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from notifications.campaign import Kind, purposes_of
 from notifications.campaign_alerts import due_alerts
-from notifications.campaign_status import fold, summary
+from notifications.campaign_status import summary
+from notifications.ledger_step import apply_ledger_record
 from notifications.requirements import check_change
 from streams.batch_writer import PartitionWriter, raw_producer
 from streams.campaigns.fanout import ShardCampaign, fan_out, late_match
@@ -59,7 +60,9 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
     late_ledger = table("late_decisions", "campaign_id|user_id -> decision for late matches")
     exclusions_table = table("exclusions", "user_id -> purposes excluded and why")
     campaigns = table("campaigns", "campaign_id -> status, counts (the ledger, folded)")
-    counted_finals = table("campaign_finals", "campaign_id|user_id -> final status counted")
+    counted_finals = table(
+        "campaign_finals", "campaign_id|user_id -> final status counted, and its ledger offset"
+    )
     outputs = CampaignOutputs(
         exclusions_topic=topics.exclusions,
         exclusions_table=exclusions_table,
@@ -223,20 +226,21 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
                 key=doc["campaign_id"].encode(), value=encode_internal(alerted)
             )
 
-    async def ledger(entry: Any, raw: Any) -> None:
+    async def ledger(entry: Any, event: Any) -> None:
+        """Fold the record once, replayed or repeated (notifications.ledger_step)."""
         campaign_id = entry.campaign_id
-        # A notice sent twice (a worker killed between the relay's 250 and its
-        # ledger write) reports its final outcome twice: count the person once.
         final_key = f"{campaign_id}|{entry.user_id}" if isinstance(entry, FinalOutcome) else None
-        if final_key is not None and final_key in counted_finals:
-            return
-        current = campaigns.get(campaign_id)
-        updated = fold(current, entry.model_dump(mode="json"))
-        if updated is not None and updated != current:
-            campaigns[campaign_id] = updated
-            await raise_due_alerts(updated)
-        if final_key is not None and updated is not None:
-            counted_finals[final_key] = entry.status
+        step = apply_ledger_record(
+            campaigns.get(campaign_id),
+            entry.model_dump(mode="json"),
+            event.message.offset,
+            counted_finals.get(final_key) if final_key else None,
+        )
+        if step.doc is not None:
+            campaigns[campaign_id] = step.doc
+            await raise_due_alerts(step.doc)
+        if step.mark is not None:
+            counted_finals[final_key] = step.mark
 
     @app.timer(interval=30.0)  # type: ignore[untyped-decorator]
     async def check_deadlines() -> None:
