@@ -58,8 +58,11 @@ async def follow(board: CampaignBoard, bootstrap: list[str], topic: str, partiti
         await consumer.seek_to_beginning(*tps)
         while True:
             for records in (await consumer.getmany(timeout_ms=1000)).values():
-                for record in records:
-                    board.take(record.key, record.value)
+                # a campaign's document is rewritten for every notice's outcome
+                # (~2 KB each): only the last of a batch is worth parsing
+                latest = {record.key: record.value for record in records}
+                for key, value in latest.items():
+                    board.take(key, value)
     finally:
         with contextlib.suppress(Exception):
             await consumer.stop()
