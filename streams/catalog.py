@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from notifications.web_pages import PurposeSummary
 
 from notifications.errors import InvalidEvent
 from notifications.i18n import pick_text
+from notifications.web_pages import PurposeSummary
 from streams import topic_names as names
 from streams.events import PurposeDeclared, TermsPublished, decode
 

@@ -15,12 +15,11 @@ from datetime import UTC, datetime
 from email.utils import parseaddr
 from typing import Any
 
-from notifications.web_pages import Email, PurposeSummary, WebPages
-
 from notifications.backoff import backoff_delay
 from notifications.i18n import pick_language
 from notifications.mime import HeaderInjection, build_notice, message_id_for
 from notifications.smtp import Outcome, SmtpPool
+from notifications.web_pages import Email, PurposeSummary, WebPages
 
 log = logging.getLogger(__name__)
 

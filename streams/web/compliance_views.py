@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from faust.web import View
-from notifications.dashboard import DashboardRenderer
 
 from notifications.campaign_status import summary
+from notifications.dashboard import DashboardRenderer
 from streams import topic_names as names
 from streams.publish import partition_for
 from streams.web.auth import is_admin

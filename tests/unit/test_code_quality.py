@@ -1,7 +1,8 @@
 """The tree stays ``ruff`` and ``mypy --strict`` clean: CI fails the day it does not.
 
 Both tools run as the project configures them in ``pyproject.toml`` (rules,
-strictness, the packages mypy checks), on the files of this checkout.
+strictness, the packages mypy checks), on the files of this checkout; ruff
+without its cache, which hid three unsorted import blocks here once.
 """
 
 from __future__ import annotations
@@ -20,12 +21,12 @@ def run(*command: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff_finds_nothing_to_fix() -> None:
-    result = run(str(BIN / "ruff"), "check", *SOURCES)
+    result = run(str(BIN / "ruff"), "check", "--no-cache", *SOURCES)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_ruff_format_would_change_nothing() -> None:
-    result = run(str(BIN / "ruff"), "format", "--check", *SOURCES)
+    result = run(str(BIN / "ruff"), "format", "--check", "--no-cache", *SOURCES)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
