@@ -18,8 +18,9 @@ For such a partition "where the group stands" is where a new consumer would
 start: ``consumer_auto_offset_reset``, which is ``earliest`` here. So after the
 normal seek, partitions without a commit are sent back to their first offset.
 Records read again are the at-least-once case the delivery ledger already
-handles for committed partitions. Changelog partitions are left alone: Faust
-never commits them and seeks them itself during recovery.
+handles for committed partitions. Only the agents' topics are rewound, the
+ones Faust acknowledges and commits: changelog partitions are never committed
+and Faust seeks them itself during recovery.
 """
 
 from __future__ import annotations
@@ -77,8 +78,16 @@ async def rewind_uncommitted(
     except IllegalStateError as exc:  # unassigned between the check and the seek
         log.warning("rewind skipped, the assignment changed: %s", exc)
         return []
-    log.debug("rewound %d partition(s) without a commit to their first offset", len(fresh))
+    log.info("rewound to their first offset, no commit yet: %s", describe(fresh))
     return fresh
+
+
+def describe(partitions: list[TopicPartition]) -> str:
+    """``topic[0,3] other[1]``: partitions by topic, for a log line."""
+    by_topic: dict[str, list[int]] = {}
+    for tp in partitions:
+        by_topic.setdefault(tp.topic, []).append(tp.partition)
+    return " ".join(f"{topic}[{','.join(map(str, sorted(ps)))}]" for topic, ps in by_topic.items())
 
 
 class RewindingConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
@@ -86,8 +95,12 @@ class RewindingConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
 
     async def seek_to_committed(self) -> Mapping[TP, int]:
         committed = await super().seek_to_committed()
-        changelogs = self.app.tables.changelog_topics
-        await self.call_thread(rewind_uncommitted, self._ensure_consumer(), committed, changelogs)
+        # only the topics whose offsets Faust commits (the agents' topics):
+        # changelogs are sought by the recovery, and a topic read without
+        # acknowledgements never has a commit, so it would start over each time
+        acking = self.app.topics.acks_enabled_for
+        skipped = {tp.topic for tp in committed if not acking(tp.topic)}
+        await self.call_thread(rewind_uncommitted, self._ensure_consumer(), committed, skipped)
         return committed
 
 
