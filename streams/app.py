@@ -25,7 +25,7 @@ from streams.metrics import Metrics
 from streams.offset_gaps import OffsetGaps
 from streams.rewind import RewindingTransport
 from streams.settings import Settings, smtp_config
-from streams.topics import Topics, declare_topics
+from streams.topics import Topics, TopicSpec, declare_topics
 
 DOMAINS: tuple[str, ...] = (
     "streams.health.views",
@@ -116,3 +116,18 @@ def create_app(settings: Settings) -> PreavisApp:
         module = importlib.import_module(module_name)
         module.register(app, app.preavis_topics, settings)
     return app
+
+
+def changelog_specs(app: PreavisApp) -> list[TopicSpec]:
+    """The tables' changelog topics, compacted, as Faust declares them.
+
+    ``preavis worker`` creates them before the worker joins its group. Left
+    to Faust, they are created at start-up just before the group's assignor
+    reads the cluster's metadata, which may not list them yet: the fault
+    suite saw the assignor ignore three of them ("Ignoring missing topic"),
+    and the worker stalled for four minutes until the next rebalance.
+    """
+    return [
+        TopicSpec(table.changelog_topic.get_topic_name(), compacted=True, internal=True)
+        for table in app.tables.values()
+    ]

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -137,12 +138,17 @@ def _worker(settings: Settings, loglevel: str) -> int:
     import faust
 
     from streams.admin import ensure_topics
-    from streams.app import create_app
+    from streams.app import changelog_specs, create_app
     from streams.logs import logging_config
+    from streams.topics import TOPIC_SPECS
 
     settings.require_link_secret()
-    asyncio.run(ensure_topics(settings))
     app = create_app(settings)
+    topics = [*TOPIC_SPECS, *changelog_specs(app)]
+    # in a thread of its own: asyncio.run here would leave this thread without
+    # the event loop the app was built for
+    with ThreadPoolExecutor(max_workers=1) as apart:
+        apart.submit(asyncio.run, ensure_topics(settings, topics)).result()
     worker = faust.Worker(app, loglevel=loglevel, logging_config=logging_config(loglevel))
     worker.execute_from_commandline()
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from streams.app import create_app
+from streams.app import changelog_specs, create_app
 from streams.rewind import RewindingConsumer, RewindingTransport
 from streams.settings import Settings
 from streams.topics import TOPIC_SPECS
@@ -97,3 +97,15 @@ def test_the_consumer_rewinds_partitions_without_a_commit(tmp_path: Path) -> Non
     assert isinstance(app.transport, RewindingTransport)
     thread_factory = app.transport.Consumer._new_consumer_thread
     assert thread_factory is RewindingConsumer._new_consumer_thread
+
+
+def test_every_table_changelog_is_declared_compacted_before_the_worker_starts(
+    tmp_path: Path,
+) -> None:
+    app = create_app(make_settings(tmp_path, app_id="preavis-unit"))
+
+    specs = {spec.name: spec for spec in changelog_specs(app)}
+
+    assert set(specs) == {f"preavis-unit-{name}-changelog" for name in app.tables}
+    assert set(specs) >= {f"preavis-unit-{name}-changelog" for name in EXPECTED_TABLES}
+    assert all(spec.config() == {"cleanup.policy": "compact"} for spec in specs.values())
