@@ -17,6 +17,8 @@ from datetime import datetime
 from typing import Any
 
 FINAL_DELIVERY_STATUSES = frozenset({"sent", "failed", "bounced", "suppressed"})
+#: The ledger record of one person's final delivery outcome.
+FINAL_OUTCOME = "campaign.final_outcome"
 BREAKDOWN_KEYS = ("audience", "sent", "failed", "bounced", "suppressed", "objections")
 
 
@@ -81,7 +83,7 @@ def fold(doc: dict[str, Any] | None, entry: dict[str, Any]) -> dict[str, Any] | 
             _count_person(doc, entry, "audience")
         if entry["outcome"] == "suppress":
             _count_person(doc, entry, "suppressed")
-    elif kind == "campaign.final_outcome":
+    elif kind == FINAL_OUTCOME:
         _add(doc["finals"], {entry["status"]: 1})
         if entry["status"] == "suppressed":
             _add(doc["delivery_suppressed"], {entry.get("reason") or "unknown": 1})

@@ -25,11 +25,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from notifications.campaign_status import fold
+from notifications.campaign_status import FINAL_OUTCOME, fold
 
 #: The field of a campaign's document that holds the last ledger offset folded.
 FOLDED_UP_TO = "ledger_offset"
-FINAL_OUTCOME = "campaign.final_outcome"
 
 
 @dataclass(frozen=True)

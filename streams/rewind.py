@@ -66,11 +66,8 @@ async def rewind_uncommitted(
     A partition taken away meanwhile is not ours to seek: its new owner starts
     it from the group's commit, and our next assignment seeks again.
     """
-    fresh = partitions_without_commit(committed, skip_topics)
-    if not fresh:
-        return []
     assigned = consumer.assignment()
-    fresh = [tp for tp in fresh if tp in assigned]
+    fresh = [tp for tp in partitions_without_commit(committed, skip_topics) if tp in assigned]
     if not fresh:
         return []
     try:

@@ -391,6 +391,13 @@ def last_values(records: list[Record]) -> dict[bytes | None, bytes | None]:
     return last
 
 
+async def check_counted_once(base_url: str, admin_token: str, campaign_id: str, users: int) -> None:
+    """What the compliance team reads: the campaign completed, each person counted once."""
+    status = await campaign_status(base_url, admin_token, campaign_id)
+    assert status.get("status") == "completed", status
+    assert (status["audience"], status["sent"]) == (users, users)
+
+
 async def campaign_status(
     base_url: str, admin_token: str, campaign_id: str, timeout: float = 90
 ) -> dict[str, Any]:

@@ -33,6 +33,12 @@ class Store:
         if step.mark is not None and not lose_mark and user:
             self.marks[user] = step.mark
 
+    def read(self, entries: list[dict[str, Any]]) -> Store:
+        """Apply ``entries`` at offsets 0, 1, ... (each once, nothing lost)."""
+        for offset, entry in enumerate(entries):
+            self.apply(offset, entry)
+        return self
+
     def figures(self) -> tuple[str, int, int]:
         assert self.doc is not None
         view = summary(self.doc, NOW)
@@ -49,9 +55,7 @@ LEDGER = [
 
 
 def test_each_record_once_completes_the_campaign_with_its_counts() -> None:
-    store = Store()
-    for offset, entry in enumerate(LEDGER):
-        store.apply(offset, entry)
+    store = Store().read(LEDGER)
 
     assert store.figures() == ("completed", 2, 1)
     assert store.doc is not None and store.doc[FOLDED_UP_TO] == 4
@@ -59,21 +63,16 @@ def test_each_record_once_completes_the_campaign_with_its_counts() -> None:
 
 
 def test_the_whole_ledger_read_again_changes_nothing() -> None:
-    store = Store()
-    for offset, entry in enumerate(LEDGER):
-        store.apply(offset, entry)
+    store = Store().read(LEDGER)
     before = (store.doc, dict(store.marks))
 
-    for offset, entry in enumerate(LEDGER):
-        store.apply(offset, entry)
+    store.read(LEDGER)  # every offset again, after all was stored
 
     assert (store.doc, store.marks) == before
 
 
 def test_a_second_final_outcome_for_a_person_counts_once_and_does_not_complete_early() -> None:
-    store = Store()
-    for offset, entry in enumerate(LEDGER[:3]):  # ana sent
-        store.apply(offset, entry)
+    store = Store().read(LEDGER[:3])  # ana sent
     store.apply(3, final("ana", "sent"))  # her notice went out twice
 
     assert store.figures() == ("running", 1, 0)  # ben and cleo still wait
@@ -83,9 +82,7 @@ def test_a_second_final_outcome_for_a_person_counts_once_and_does_not_complete_e
 
 
 def test_a_lost_mark_is_written_again_by_the_replay_before_the_duplicate_arrives() -> None:
-    store = Store()
-    for offset, entry in enumerate(LEDGER[:2]):
-        store.apply(offset, entry)
+    store = Store().read(LEDGER[:2])
     store.apply(2, final("ana", "sent"), lose_mark=True)  # killed after the document
     assert "ana" not in store.marks
 
@@ -97,9 +94,7 @@ def test_a_lost_mark_is_written_again_by_the_replay_before_the_duplicate_arrives
 
 
 def test_a_lost_document_is_folded_again_though_the_mark_was_kept() -> None:
-    store = Store()
-    for offset, entry in enumerate(LEDGER[:2]):
-        store.apply(offset, entry)
+    store = Store().read(LEDGER[:2])
     store.apply(2, final("ana", "sent"), lose_doc=True)  # killed after the mark
     assert store.figures() == ("running", 0, 0)
 
