@@ -9,7 +9,7 @@ logging the settings never shows them.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -30,6 +30,17 @@ class Settings(BaseSettings):
     )
 
     kafka_bootstrap: str = "127.0.0.1:9092"
+    # Every Kafka client of preavis (Faust's and the hand-built aiokafka ones)
+    # is made by streams.kafka from these, so one setting secures them all.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = (
+        "PLAINTEXT"
+    )
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: str | None = None
+    kafka_ssl_certfile: str | None = None
+    kafka_ssl_keyfile: str | None = None
     topic_partitions: int = Field(default=8, ge=1, le=1024)
     # Not in the contract's table (fields may be added): 1 suits the local
     # single-node broker; production clusters want 3.
@@ -39,7 +50,13 @@ class Settings(BaseSettings):
     smtp_port: Port = 2525
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
+    # true: STARTTLS is required (a relay that does not offer it fails).
     smtp_starttls: bool = False
+    # Not in the contract's table: how SMTP is encrypted. ``auto`` upgrades
+    # with STARTTLS whenever the relay offers it (and uses implicit TLS on port
+    # 465); ``starttls`` requires it; ``implicit`` is TLS from the first byte;
+    # ``none`` sends in clear (development relays only).
+    smtp_tls: Literal["auto", "starttls", "implicit", "none"] = "auto"
     smtp_max_rate: float = Field(default=0.0, ge=0.0)
     # Not in the contract's table: persistent SMTP connections per worker,
     # which is also how many notices a worker delivers at once.
@@ -49,9 +66,31 @@ class Settings(BaseSettings):
     public_url: str = "http://127.0.0.1:6066"
     web_port: Port = 6066
     web_host: str = "127.0.0.1"
+    # With an admin port, the internal routes (compliance API, dashboard,
+    # metrics, health) listen there and the web port serves only public pages.
+    admin_port: Port | None = None
+    admin_host: str = "127.0.0.1"
+    # Not in the contract's table: a reverse proxy that authenticates staff
+    # may name the person in this header (trusted only from trusted_proxies).
+    trusted_user_header: str | None = None
+    # Not in the contract's table: comma-separated addresses or CIDR networks
+    # of the reverse proxies whose X-Forwarded-For (and user header) is trusted.
+    trusted_proxies: str = ""
+    # Not in the contract's table: the read-only compliance role's token
+    # (dashboard, reports, exports); the admin token also may act.
+    compliance_token: SecretStr | None = None
+    session_minutes: int = Field(default=30, ge=1, le=24 * 60)
 
     link_secret: SecretStr | None = None
+    # comma-separated earlier link secrets: they still verify, never sign
+    link_secrets_old: SecretStr | None = None
     admin_token: SecretStr | None = None
+    # Allows http and localhost URLs, a localhost sender and short secrets,
+    # with a warning at start-up: tests and local runs only.
+    development: bool = False
+    # Days the topics that hold proof keep their records; None keeps them
+    # forever (retention.ms=-1).
+    proof_retention_days: float | None = Field(default=None, gt=0)
     min_notice_days: int = Field(default=30, ge=0)
 
     # Not in the contract's table: compliance alerts. A running campaign is at
@@ -63,6 +102,14 @@ class Settings(BaseSettings):
     # Not in the contract's table: where drafts of purposes detected in
     # document changes are written, for the operator to complete.
     drafts_dir: str = "var/drafts"
+
+    # Not in the contract's table: the /object form's limits. One
+    # confirmation email per address and purpose per hour is fixed; these are
+    # the daily cap per address, requests per client per minute and the
+    # background queue's bound.
+    object_daily_cap: int = Field(default=3, ge=1)
+    object_client_per_minute: int = Field(default=10, ge=1)
+    object_queue_size: int = Field(default=100, ge=1)
 
     store: str = "rocksdb://"
     # The consumer group and table namespace; tests give each worker group
