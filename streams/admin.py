@@ -50,7 +50,7 @@ async def ensure_topics(settings: Settings, specs: Iterable[TopicSpec] = TOPIC_S
                             name=s.name,
                             num_partitions=settings.topic_partitions,
                             replication_factor=settings.topic_replication,
-                            topic_configs=s.config(),
+                            topic_configs=s.config(settings),
                         )
                         for s in missing
                     ]

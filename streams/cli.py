@@ -149,6 +149,9 @@ def _worker(settings: Settings, loglevel: str) -> int:
     # the event loop the app was built for
     with ThreadPoolExecutor(max_workers=1) as apart:
         apart.submit(asyncio.run, ensure_topics(settings, topics)).result()
+        from streams.proof_retention import check_proof_retention  # alerts, never refuses
+
+        apart.submit(asyncio.run, check_proof_retention(settings)).result()
     worker = faust.Worker(app, loglevel=loglevel, logging_config=logging_config(loglevel))
     worker.execute_from_commandline()
     return 0
