@@ -11,6 +11,8 @@ one process that is both controller and broker, no ZooKeeper.
 Run state (generated ``server.properties``, data, logs, pid file) lives in
 ``deploy/kafka/.run/`` or in ``$PREAVIS_KAFKA_HOME``. Ports come from
 ``$PREAVIS_KAFKA_PORT`` (9092) and ``$PREAVIS_KAFKA_CONTROLLER_PORT`` (9093).
+With ``$PREAVIS_KAFKA_SASL_PORT`` set, the broker also has a SASL_SSL listener
+there, with a test certificate and a SCRAM user (:mod:`streams.localbroker_sasl`).
 
 Readiness is checked with the Kafka protocol itself (an ApiVersions request,
 then a Metadata request that must list this node and this cluster's id), not
@@ -43,6 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from notifications.errors import PreavisError
+from streams import localbroker_sasl as sasl
 
 __all__ = [
     "KAFKA_DIR",
@@ -95,6 +98,13 @@ class BrokerLayout:
     port: int
     controller_port: int
     host: str = HOST
+    #: the SASL_SSL listener's port, when ``PREAVIS_KAFKA_SASL_PORT`` asks for one
+    sasl_port: int | None = None
+
+    @property
+    def sasl(self) -> sasl.SaslListener | None:
+        """The SASL_SSL listener's certificates and credentials, if it is enabled."""
+        return sasl.from_env(self.run_dir, self.host, self.sasl_port)
 
     @property
     def data_dir(self) -> Path:
@@ -145,6 +155,7 @@ def layout() -> BrokerLayout:
         run_dir=run_dir,
         port=_env_port("PREAVIS_KAFKA_PORT", 9092),
         controller_port=_env_port("PREAVIS_KAFKA_CONTROLLER_PORT", 9093),
+        sasl_port=_env_port(sasl.SASL_PORT_ENV, 0) or None,
     )
 
 
@@ -268,9 +279,10 @@ def up(timeout: float = 90.0, *, echo: Echo | None = None) -> str:
     started = time.monotonic()
     pid = _live_pid(lay)
     if pid is not None:
+        _check_listener_matches(lay)
         meta = _probe(lay)
         if meta is not None:
-            return f"Kafka already running on {lay.bootstrap} (pid {pid})"
+            return f"Kafka already running on {lay.bootstrap} (pid {pid}){_sasl_note(lay)}"
         if echo:
             echo(f"Kafka (pid {pid}) is running but not answering yet; waiting ...")
         _wait_ready(lay, pid, started + timeout)
@@ -287,6 +299,8 @@ def up(timeout: float = 90.0, *, echo: Echo | None = None) -> str:
     java = _java()
     for folder in (lay.run_dir, lay.data_dir, lay.logs_dir):
         folder.mkdir(parents=True, exist_ok=True)
+    if lay.sasl is not None:
+        notes += sasl.prepare(lay.sasl)
     _write_config(lay)
     if _format_if_needed(lay, java):
         notes.append("formatted new storage")
@@ -295,11 +309,35 @@ def up(timeout: float = 90.0, *, echo: Echo | None = None) -> str:
     if echo:
         echo(f"started Kafka {kafka_version()} (pid {pid}); waiting for {lay.bootstrap} ...")
     _wait_ready(lay, pid, started + timeout)
+    if lay.sasl is not None:
+        if sasl.add_users_if_needed(lay.sasl, _tool_base(lay, java), lay.bootstrap):
+            notes.append(f"added the SCRAM user {sasl.USERNAME!r} to the existing storage")
+        sasl.wait_tls(lay.sasl, started + timeout)
     extra = f"; {', '.join(notes)}" if notes else ""
     return (
         f"Kafka {kafka_version()} up on {lay.bootstrap} (pid {pid}) "
-        f"in {time.monotonic() - started:.1f}s{extra}; log: {lay.server_log}"
+        f"in {time.monotonic() - started:.1f}s{extra}; log: {lay.server_log}{_sasl_note(lay)}"
     )
+
+
+def _sasl_note(lay: BrokerLayout) -> str:
+    return "" if lay.sasl is None else "\n" + sasl.describe(lay.sasl)
+
+
+def _check_listener_matches(lay: BrokerLayout) -> None:
+    """A running broker without the SASL_SSL listener cannot serve a client that wants it."""
+    if lay.sasl is None:
+        return
+    try:
+        config = lay.config_file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        config = ""
+    if f"SASL_SSL://{lay.sasl.bootstrap}" not in config:
+        raise LocalBrokerError(
+            f"Kafka runs from {lay.run_dir} without a SASL_SSL listener on "
+            f"{lay.sasl.bootstrap}; `preavis kafka down`, then `preavis kafka up` again "
+            f"with {sasl.SASL_PORT_ENV} set"
+        )
 
 
 def _write_config(lay: BrokerLayout) -> None:
@@ -310,6 +348,7 @@ def _write_config(lay: BrokerLayout) -> None:
         port=lay.port,
         controller_port=lay.controller_port,
         data_dir=lay.data_dir,
+        **sasl.config_values(lay.sasl),
     )
     lay.config_file.write_text(text, encoding="utf-8")
 
@@ -328,6 +367,14 @@ def _jvm_base(lay: BrokerLayout, java: str) -> list[str]:
     ]
 
 
+def _tool_base(lay: BrokerLayout, java: str) -> list[str]:
+    """The JVM of a Kafka command-line tool run while the broker runs: its own log folder."""
+    tool_logs = lay.logs_dir / "tools"
+    tool_logs.mkdir(parents=True, exist_ok=True)
+    logs_arg = f"-Dkafka.logs.dir={lay.logs_dir}"
+    return [f"-Dkafka.logs.dir={tool_logs}" if a == logs_arg else a for a in _jvm_base(lay, java)]
+
+
 def _format_if_needed(lay: BrokerLayout, java: str) -> bool:
     """Format the data folder once: KRaft refuses to start on an unformatted one.
 
@@ -344,9 +391,13 @@ def _format_if_needed(lay: BrokerLayout, java: str) -> bool:
         cluster_id = made.strip().splitlines()[-1].strip()
         lay.cluster_id_file.write_text(cluster_id + "\n", encoding="ascii")
     _run_tool(
-        [*base, STORAGE_TOOL, "format", "-t", cluster_id, "-c", str(lay.config_file)],
+        [
+            *(*base, STORAGE_TOOL, "format", "-t", cluster_id, "-c", str(lay.config_file)),
+            *sasl.format_args(lay.sasl),
+        ],
         "format the storage",
     )
+    sasl.mark_users_added(lay.sasl)
     return True
 
 
@@ -408,7 +459,10 @@ def _wait_ready(lay: BrokerLayout, pid: int, deadline: float) -> None:
 
 def _check_ports_free(lay: BrokerLayout) -> None:
     """Refuse to start when another program holds one of our ports, and say which."""
-    for port, role in ((lay.port, "client"), (lay.controller_port, "controller")):
+    ports = [(lay.port, "client"), (lay.controller_port, "controller")]
+    if lay.sasl_port is not None:
+        ports.append((lay.sasl_port, "SASL_SSL"))
+    for port, role in ports:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
@@ -424,7 +478,7 @@ def _check_ports_free(lay: BrokerLayout) -> None:
         raise LocalBrokerError(
             f"{lay.host}:{port} (the {role} port) is already in use by {what}; "
             f"see `ss -ltnp 'sport = :{port}'`. Stop it, or use other ports with "
-            "PREAVIS_KAFKA_PORT / PREAVIS_KAFKA_CONTROLLER_PORT (and point "
+            f"PREAVIS_KAFKA_PORT / PREAVIS_KAFKA_CONTROLLER_PORT / {sasl.SASL_PORT_ENV} (and point "
             "PREAVIS_KAFKA_BOOTSTRAP at the broker you want)"
         )
 
@@ -494,6 +548,7 @@ def status() -> tuple[bool, str]:
         )
     return True, (
         f"Kafka {kafka_version()} running on {lay.bootstrap} (pid {pid}, cluster {meta.cluster_id})"
+        + _sasl_note(lay)
     )
 
 

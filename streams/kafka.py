@@ -1,0 +1,201 @@
+"""The one place where preavis's Kafka clients are made, secured as the settings say.
+
+Why one factory: a production cluster asks every connection for TLS and a
+SASL login. A client built by hand with only ``bootstrap_servers`` would
+connect in clear (or not at all) while the rest of preavis is secured, so
+every producer, consumer and admin client of preavis comes from here, and
+Faust's own clients get the same credentials through ``broker_credentials``
+(:func:`faust_credentials`). A unit test fails when an aiokafka client is
+constructed anywhere else in ``streams/`` or ``bench/``.
+
+The settings are checked when a client is made (the worker makes its Faust
+credentials at start-up), and a mistake is reported with the variable that
+holds it, e.g. ``PREAVIS_KAFKA_SASL_PASSWORD is not set: ...``. The password
+leaves its ``SecretStr`` only in this module, and only towards aiokafka.
+"""
+
+from __future__ import annotations
+
+import ssl
+from pathlib import Path
+from typing import Any
+
+import faust
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.helpers import create_ssl_context
+
+from notifications.errors import PreavisError
+from streams.settings import Settings
+
+__all__ = [
+    "KafkaSettingError",
+    "admin",
+    "client_kwargs",
+    "consumer",
+    "faust_credentials",
+    "producer",
+    "security_kwargs",
+    "ssl_context",
+]
+
+_TLS = frozenset({"SSL", "SASL_SSL"})
+_SASL = frozenset({"SASL_PLAINTEXT", "SASL_SSL"})
+_PROTOCOL = "PREAVIS_KAFKA_SECURITY_PROTOCOL"
+#: the keyword arguments this module sets; a caller may not override them
+_OWNED = frozenset(
+    {
+        "bootstrap_servers",
+        "security_protocol",
+        "sasl_mechanism",
+        "sasl_plain_username",
+        "sasl_plain_password",
+        "ssl_context",
+    }
+)
+
+
+class KafkaSettingError(PreavisError, ValueError):
+    """The Kafka security settings are incomplete or contradict each other.
+
+    ``variable`` names the environment variable to fix.
+    """
+
+    def __init__(self, variable: str, message: str) -> None:
+        super().__init__(f"{variable} {message}")
+        self.variable = variable
+
+
+def ssl_context(settings: Settings) -> ssl.SSLContext | None:
+    """The TLS context of ``SSL`` and ``SASL_SSL`` (None otherwise).
+
+    The broker's certificate is verified (against ``PREAVIS_KAFKA_SSL_CAFILE``,
+    or the system's trust store without one) and so is its host name; a client
+    certificate is presented when ``_CERTFILE`` is set.
+    """
+    _check(settings)
+    if settings.kafka_security_protocol not in _TLS:
+        return None
+    try:
+        context: ssl.SSLContext = create_ssl_context(cafile=settings.kafka_ssl_cafile)
+    except ssl.SSLError as exc:
+        raise KafkaSettingError("PREAVIS_KAFKA_SSL_CAFILE", f"could not be loaded: {exc}") from exc
+    if settings.kafka_ssl_certfile:
+        try:
+            context.load_cert_chain(settings.kafka_ssl_certfile, settings.kafka_ssl_keyfile)
+        except ssl.SSLError as exc:
+            raise KafkaSettingError(
+                "PREAVIS_KAFKA_SSL_CERTFILE",
+                f"(with PREAVIS_KAFKA_SSL_KEYFILE) could not be loaded: {exc}",
+            ) from exc
+    return context
+
+
+def security_kwargs(settings: Settings) -> dict[str, Any]:
+    """The aiokafka keyword arguments that secure a connection (no bootstrap)."""
+    _check(settings)
+    protocol = settings.kafka_security_protocol
+    kwargs: dict[str, Any] = {"security_protocol": protocol}
+    if protocol in _TLS:
+        kwargs["ssl_context"] = ssl_context(settings)
+    if protocol in _SASL:
+        assert settings.kafka_sasl_password is not None  # _check
+        kwargs["sasl_mechanism"] = settings.kafka_sasl_mechanism
+        kwargs["sasl_plain_username"] = settings.kafka_sasl_username
+        kwargs["sasl_plain_password"] = settings.kafka_sasl_password.get_secret_value()
+    return kwargs
+
+
+def client_kwargs(settings: Settings) -> dict[str, Any]:
+    """Bootstrap servers and security: what every aiokafka client of preavis is given."""
+    return {"bootstrap_servers": settings.bootstrap_servers, **security_kwargs(settings)}
+
+
+def consumer(settings: Settings, *topics: str, **kwargs: Any) -> AIOKafkaConsumer:
+    """An ``AIOKafkaConsumer`` for the configured cluster; ``kwargs`` tune it."""
+    return AIOKafkaConsumer(*topics, **_merge(settings, kwargs))
+
+
+def producer(settings: Settings, **kwargs: Any) -> AIOKafkaProducer:
+    """An ``AIOKafkaProducer`` for the configured cluster; ``kwargs`` tune it."""
+    return AIOKafkaProducer(**_merge(settings, kwargs))
+
+
+def admin(settings: Settings, **kwargs: Any) -> AIOKafkaAdminClient:
+    """An ``AIOKafkaAdminClient`` for the configured cluster; ``kwargs`` tune it."""
+    return AIOKafkaAdminClient(**_merge(settings, kwargs))
+
+
+def faust_credentials(settings: Settings) -> faust.SASLCredentials | faust.SSLCredentials | None:
+    """Faust's ``broker_credentials``: how its producer, consumer and topic creation log in.
+
+    Faust 0.15 turns these into the same aiokafka arguments as
+    :func:`security_kwargs` (``credentials_to_aiokafka_auth``) for its worker
+    consumer, its producer and the producer's client that creates topics.
+    ``SASLCredentials`` means SASL_SSL when it carries a TLS context and
+    SASL_PLAINTEXT when not; None keeps Faust's PLAINTEXT.
+    """
+    protocol = settings.kafka_security_protocol
+    context = ssl_context(settings)
+    if protocol in _SASL:
+        assert settings.kafka_sasl_password is not None  # _check
+        return faust.SASLCredentials(
+            username=settings.kafka_sasl_username,
+            password=settings.kafka_sasl_password.get_secret_value(),
+            mechanism=settings.kafka_sasl_mechanism,
+            ssl_context=context,
+        )
+    if context is not None:
+        return faust.SSLCredentials(context)
+    return None
+
+
+def _merge(settings: Settings, kwargs: dict[str, Any]) -> dict[str, Any]:
+    clash = sorted(_OWNED & kwargs.keys())
+    if clash:
+        raise TypeError(f"streams.kafka sets {', '.join(clash)} from the settings")
+    return {**client_kwargs(settings), **kwargs}
+
+
+def _check(settings: Settings) -> None:
+    """Refuse settings that would connect differently from what the operator meant."""
+    protocol = settings.kafka_security_protocol
+    sasl = {
+        "PREAVIS_KAFKA_SASL_MECHANISM": settings.kafka_sasl_mechanism,
+        "PREAVIS_KAFKA_SASL_USERNAME": settings.kafka_sasl_username,
+        "PREAVIS_KAFKA_SASL_PASSWORD": (
+            settings.kafka_sasl_password.get_secret_value()
+            if settings.kafka_sasl_password
+            else None
+        ),
+    }
+    files = {
+        "PREAVIS_KAFKA_SSL_CAFILE": settings.kafka_ssl_cafile,
+        "PREAVIS_KAFKA_SSL_CERTFILE": settings.kafka_ssl_certfile,
+        "PREAVIS_KAFKA_SSL_KEYFILE": settings.kafka_ssl_keyfile,
+    }
+    for variable, value in sasl.items():
+        if protocol in _SASL and not value:
+            raise KafkaSettingError(variable, f"is not set: {_PROTOCOL}={protocol} needs it")
+        if protocol not in _SASL and value:
+            raise KafkaSettingError(
+                variable,
+                f"is set but {_PROTOCOL}={protocol} sends no SASL login "
+                "(use SASL_SSL or SASL_PLAINTEXT, or unset it)",
+            )
+    for variable, path in files.items():
+        if path is None:
+            continue
+        if protocol not in _TLS:
+            raise KafkaSettingError(
+                variable,
+                f"is set but {_PROTOCOL}={protocol} does not use TLS "
+                "(use SSL or SASL_SSL, or unset it)",
+            )
+        if not Path(path).is_file():
+            raise KafkaSettingError(variable, f"names {path!r}, which is not a readable file")
+    if settings.kafka_ssl_keyfile and not settings.kafka_ssl_certfile:
+        raise KafkaSettingError(
+            "PREAVIS_KAFKA_SSL_CERTFILE",
+            "is not set: PREAVIS_KAFKA_SSL_KEYFILE is the key of a client certificate",
+        )
