@@ -6,7 +6,8 @@ escape: :func:`run_guarded` decodes each message with the contract's models
 and hands the typed event to the domain's handler, and
 
 - a value that does not decode or validate goes to ``preavis.deadletter`` with
-  the field and the reason (retrying cannot fix it);
+  the field and the reason (retrying cannot fix it), and never a copy of
+  personal data (``streams.deadletter_redaction``);
 - a transient failure (the broker or a downstream service briefly away) is
   retried with capped exponential backoff, a bounded number of times;
 - anything else (a bug) goes to ``preavis.deadletter`` too, with the exception
@@ -28,6 +29,7 @@ from typing import Any
 from aiokafka.errors import KafkaError
 
 from notifications.errors import InvalidEvent
+from streams.deadletter_redaction import holds_personal_data, mask_addresses, mask_text
 from streams.events import DeadLetter, decode, encode
 from streams.offset_gaps import OffsetGaps
 
@@ -48,22 +50,35 @@ MAX_DEAD_VALUE_BYTES = 256 * 1024
 
 
 def dead_letter_for(message: Any, error: str) -> DeadLetter:
-    """The dead letter record of a Faust message: where it came from, its bytes, why."""
+    """The dead letter record of a Faust message: where it came from, why, and what
+    of its bytes may be copied (:mod:`streams.deadletter_redaction`).
+
+    A record of a topic that holds personal data is not copied: the letter
+    points to it. Others are copied with their email addresses masked, unless
+    too large to copy at all.
+    """
     key = message.key
     value = message.value
-    if isinstance(value, bytes) and len(value) > MAX_DEAD_VALUE_BYTES:
-        error = (
-            f"{error} (value of {len(value)} bytes not copied here; it stays at "
-            f"{message.topic}[{message.partition}]@{message.offset})"
-        )
+    where = f"{message.topic}[{message.partition}]@{message.offset}"
+    redacted: bool | None = None
+    if isinstance(value, bytes) and holds_personal_data(message.topic):
+        error = f"{error} (personal data: not copied here; the record stays at {where})"
+        value, redacted = None, True
+    elif isinstance(value, bytes) and len(value) > MAX_DEAD_VALUE_BYTES:
+        error = f"{error} (value of {len(value)} bytes not copied here; it stays at {where})"
         value = None
+    elif isinstance(value, bytes):
+        value, masked = mask_addresses(value)
+        redacted = True if masked else None
+    text_key = key.decode("utf-8", "replace") if isinstance(key, bytes) else key
     return DeadLetter(
         topic=message.topic,
         partition=message.partition,
         offset=message.offset,
-        key=key.decode("utf-8", "replace") if isinstance(key, bytes) else key,
+        key=mask_text(text_key) if isinstance(text_key, str) else text_key,
         value_b64=base64.b64encode(value).decode("ascii") if isinstance(value, bytes) else None,
-        error=error[:2000],
+        value_redacted=redacted,
+        error=mask_text(error[:2000]),
         at=datetime.now(UTC),
     )
 
@@ -141,10 +156,12 @@ async def _send_dead_letter(deadletter_topic: Any, message: Any, error: str) -> 
         message.partition,
         message.offset,
         # the reason names the field, never echoes the value (it may hold an address)
-        error.split("\n", 1)[0][:300],
+        mask_text(error.split("\n", 1)[0][:300]),
     )
     record = dead_letter_for(message, error)
     key = message.key if not isinstance(message.key, bytes) or len(message.key) < 4096 else None
+    if isinstance(key, bytes):
+        key = mask_addresses(key)[0]
     await deadletter_topic.send(key=key, value=encode(record))
 
 

@@ -1,13 +1,17 @@
-"""In-order acknowledgement with several events in progress (streams.routing)."""
+"""streams.routing: in-order acknowledgement with several events in progress, and
+what a dead letter may copy of its record (no personal data, no address)."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from streams.routing import run_guarded_concurrently
+from streams.events import encode
+from streams.routing import dead_letter_for, run_guarded_concurrently
 
 
 @dataclass
@@ -95,3 +99,51 @@ async def test_a_failing_handler_is_dead_lettered_and_still_acknowledged_in_orde
     await asyncio.sleep(0.01)
     assert acked == [0, 1, 2]
     assert len(dead.sent) == 1
+
+
+# ----------------------------------------------------------------- dead letters copy no address
+
+
+def letter_of(topic: str, value: bytes | None, key: bytes | None = b"u-1") -> dict[str, Any]:
+    message = FakeMessage(offset=41, topic=topic, partition=3, key=key, value=value)
+    letter: dict[str, Any] = json.loads(encode(dead_letter_for(message, "invalid event: x")))
+    return letter
+
+
+def test_a_dead_letter_from_a_personal_topic_keeps_only_the_pointer_to_the_source() -> None:
+    raw = b'{"type":"user.upserted","user_id":"u-1","email":"ana@example.org","country":7}'
+    for topic in ("users", "consent.objections", "preavis.objection-requests"):
+        letter = letter_of(topic, raw)
+        assert (letter["topic"], letter["partition"], letter["offset"]) == (topic, 3, 41)
+        assert "value_b64" not in letter
+        assert letter["value_redacted"] is True
+        assert f"{topic}[3]@41" in letter["error"]
+        assert "ana@" not in json.dumps(letter)
+        assert letter["key"] == "u-1"  # the user id: pseudonymous, kept to find the record
+
+
+def test_a_dead_letter_from_another_topic_is_copied_with_every_address_masked() -> None:
+    raw = (
+        b'{"purpose_id":"p","controller":{"contact_email":"dpo@platform.example",'
+        b'"x":"mail ana.b+1@ex-ample.org, or \\u0040"},"bad":"\xff\xfe"}'
+    )
+    letter = letter_of("policy.purposes", raw, key=b"bob@example.net")
+    copied = base64.b64decode(letter["value_b64"])
+    assert b"@" not in copied.replace(b"\\u0040", b"")
+    assert copied.count(b"<address>") == 2
+    assert b'"bad":"\xff\xfe"' in copied  # the rest of the bytes as they were
+    assert letter["value_redacted"] is True
+    assert letter["key"] == "<address>"
+
+
+def test_a_dead_letter_without_an_address_is_the_original_bytes() -> None:
+    raw = b'{"purpose_id":"p","version":"one"}'
+    letter = letter_of("policy.purposes", raw)
+    assert base64.b64decode(letter["value_b64"]) == raw
+    assert "value_redacted" not in letter
+
+
+def test_the_error_of_a_dead_letter_never_names_an_address() -> None:
+    message = FakeMessage(offset=1, topic="policy.terms", value=b"{}")
+    letter = dead_letter_for(message, "internal error: KeyError: 'eve@evil.example'")
+    assert "eve@" not in letter.error and "<address>" in letter.error
