@@ -24,14 +24,16 @@ wholesale; a notice's SMTP reply goes through the same redaction as when it
 was recorded; an objection's free-text reason is left out (it is optional,
 the user may have written anything in it, and the audit needs the fact of
 the objection, not its motive).
+
+With a signing key (``--sign-key KEY.pem``), the export is also signed
+(Ed25519, :mod:`notifications.audit_signature`) in ``FILE.sig``: the chain
+proves the file is consistent, the signature proves who made it.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -44,9 +46,11 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from notifications.audit import Format, VerifyError, VerifyReport, chain, verify_lines
+from notifications.audit_signature import SignatureCheck, fingerprint, sign
 from notifications.errors import InvalidEvent, PreavisError
 from notifications.smtp_reply import redact
 from streams import topic_names as names
+from streams.audit_signing import read_private_key, signature_path, write_atomically
 from streams.events import (
     NoticeDelivery,
     ObjectionRecorded,
@@ -122,6 +126,8 @@ class ExportResult:
     records: int
     final_sha256: str
     invalid: int
+    signature: Path | None = None
+    signer: str | None = None  # fingerprint of the signing key's public key
 
     def summary(self, campaign_id: str) -> str:
         lines = [
@@ -130,6 +136,11 @@ class ExportResult:
             f"final sha256: {self.final_sha256} (keep it apart from the file: "
             f"`preavis audit verify --expect-sha256 ...` checks it)",
         ]
+        if self.signature is not None:
+            lines.append(
+                f"signed: {self.signature} (Ed25519, public key {self.signer}; "
+                "`preavis audit verify FILE --public-key PUB.pem` checks it)"
+            )
         if self.invalid:
             lines.append(
                 f"warning: {self.invalid} record(s) on the topics do not follow the contract "
@@ -316,9 +327,17 @@ async def export_campaign(
     path: Path,
     fmt: Format = "jsonl",
     *,
+    sign_key: Path | None = None,
     now: Callable[[], datetime] = _now,
 ) -> ExportResult:
-    """Write the campaign's records to ``path`` as a hash chain (atomically: all or nothing)."""
+    """Write the campaign's records to ``path`` as a hash chain (atomically: all or nothing).
+
+    With ``sign_key`` (a PEM Ed25519 private key, read before anything else so
+    that a wrong path fails fast), also write its signature to ``path.sig``.
+    Without it, a ``path.sig`` left by an earlier export is removed: it could
+    only fail against the new file.
+    """
+    key = None if sign_key is None else read_private_key(sign_key)
     found = await campaign_records(settings, campaign_id)
     _require_known(found)
     exported_at = now().isoformat(timespec="seconds")
@@ -326,16 +345,22 @@ async def export_campaign(
     report = verify_lines(lines)  # our own output, checked before it is handed over
     if not report.ok or report.final_sha256 is None:
         raise PreavisError(f"the export does not verify: {report.first_error}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            out.writelines(lines)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return ExportResult(path, fmt, len(found.records), report.final_sha256, found.invalid)
+    data = "".join(lines).encode("utf-8")
+    write_atomically(path, data)
+    sig_path = signature_path(path)
+    if key is None:
+        sig_path.unlink(missing_ok=True)
+        return ExportResult(path, fmt, len(found.records), report.final_sha256, found.invalid)
+    write_atomically(sig_path, sign(data, key))
+    return ExportResult(
+        path,
+        fmt,
+        len(found.records),
+        report.final_sha256,
+        found.invalid,
+        signature=sig_path,
+        signer=fingerprint(key.public_key()),
+    )
 
 
 def _require_known(found: CampaignRecords) -> None:
@@ -417,3 +442,36 @@ def verify_file(path: Path, expect_sha256: str | None = None) -> VerifyReport:
             ),
         )
     return report
+
+
+def what_it_proves(*, expected: bool, signed: SignatureCheck | None, sig_present: bool) -> str:
+    """What an intact file proves, given what it was checked against: said plainly.
+
+    The chain has no key. On its own it shows the file is consistent, not
+    that it is the file that was exported: whoever rewrites the whole file can
+    compute a new chain. Only a hash kept apart, or a signature, ties it to
+    its maker.
+    """
+    if signed is not None and signed.ok:
+        return (
+            "what this proves: the holder of the private key of this public key signed this "
+            "exact file, and nothing in it changed since"
+            + (" (and it is the export whose final sha256 was kept apart)" if expected else "")
+        )
+    if expected:
+        return (
+            "what this proves: this is the export whose final sha256 was kept apart, "
+            "unchanged since it was exported"
+        )
+    hint = (
+        "; a signature is next to the file: check it with --public-key PUB.pem"
+        if sig_present
+        else ", or sign exports (`preavis campaign ID --export FILE --sign-key KEY.pem`) "
+        "and check them with --public-key PUB.pem"
+    )
+    return (
+        "what this proves: the file is internally consistent (no record was changed, "
+        "removed, added or reordered on its own). The chain has no key, so it does not prove "
+        "that nobody rewrote the whole file: compare the final sha256 above with the one kept "
+        "apart at export time (--expect-sha256 HEX)" + hint
+    )

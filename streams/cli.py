@@ -60,6 +60,12 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="of the export (default: csv when FILE ends with .csv, else jsonl)",
     )
+    campaign.add_argument(
+        "--sign-key",
+        type=Path,
+        metavar="KEY.pem",
+        help="sign the export with this Ed25519 private key (writes FILE.sig)",
+    )
 
     watch = commands.add_parser("watch", help="watch documents for AI-training clauses")
     watch_commands = watch.add_subparsers(dest="watch_command", required=True, metavar="ACTION")
@@ -68,12 +74,28 @@ def _parser() -> argparse.ArgumentParser:
     )
     watch_import.add_argument("folder", type=Path)
 
-    audit = commands.add_parser("audit", help="check an audit export")
+    audit = commands.add_parser("audit", help="check an audit export, make a signing key")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     verify = audit_commands.add_parser("verify", help="prove that nothing was removed or altered")
     verify.add_argument("file", type=Path)
     verify.add_argument(
         "--expect-sha256", metavar="HEX", help="the final sha256 kept apart at export time"
+    )
+    verify.add_argument(
+        "--public-key",
+        type=Path,
+        metavar="PUB.pem",
+        help="check the export's signature (FILE.sig) with this Ed25519 public key",
+    )
+    verify.add_argument(
+        "--signature", type=Path, metavar="SIG", help="the signature file (default: FILE.sig)"
+    )
+    keygen = audit_commands.add_parser(
+        "keygen", help="make an Ed25519 key pair to sign exports with"
+    )
+    keygen.add_argument("key", type=Path, metavar="KEY.pem", help="the private key to write")
+    keygen.add_argument(
+        "--public", type=Path, metavar="PUB.pem", help="the public key (default: KEY.pub.pem)"
     )
     return parser
 
@@ -86,7 +108,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "kafka":
             return _kafka(args.action)
         if args.command == "audit":
-            return _audit_verify(args.file, args.expect_sha256)
+            return _audit(args)
         settings = load_settings()
         if args.command == "demo":
             from streams.demo import run_demo
@@ -104,7 +126,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(asyncio.run(import_folder(settings, args.folder)).summary())
             return 0
         if args.command == "campaign":
-            return _campaign(settings, args.campaign_id, args.export, args.format)
+            return _campaign(settings, args.campaign_id, args.export, args.format, args.sign_key)
     except ValidationError as exc:
         print(f"preavis: invalid configuration: {_first_setting_error(exc)}", file=sys.stderr)
         return 1
@@ -140,9 +162,12 @@ def _worker(settings: Settings, loglevel: str) -> int:
     from streams.admin import ensure_topics
     from streams.app import changelog_specs, create_app
     from streams.logs import logging_config
+    from streams.safety import refuses_to_start
     from streams.topics import TOPIC_SPECS
 
     settings.require_link_secret()
+    if refuses_to_start(settings):  # before any connection: no broker needed to refuse
+        return 1
     app = create_app(settings)
     topics = [*TOPIC_SPECS, *changelog_specs(app)]
     # in a thread of its own: asyncio.run here would leave this thread without
@@ -163,7 +188,13 @@ def _report(report: PublishReport) -> int:
     return 1 if report.invalid else 0
 
 
-def _campaign(settings: Settings, campaign_id: str, export: Path | None, fmt: str | None) -> int:
+def _campaign(
+    settings: Settings,
+    campaign_id: str,
+    export: Path | None,
+    fmt: str | None,
+    sign_key: Path | None = None,
+) -> int:
     from aiokafka.errors import KafkaError
 
     from streams.audit_export import campaign_report, export_campaign
@@ -171,10 +202,15 @@ def _campaign(settings: Settings, campaign_id: str, export: Path | None, fmt: st
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
     try:
         if export is None:
+            if sign_key is not None:
+                print("preavis: --sign-key signs an export: give --export FILE", file=sys.stderr)
+                return 2
             print(asyncio.run(campaign_report(settings, campaign_id)))
             return 0
         chosen: Format = "csv" if (fmt or export.suffix.lower().lstrip(".")) == "csv" else "jsonl"
-        result = asyncio.run(export_campaign(settings, campaign_id, export, chosen))
+        result = asyncio.run(
+            export_campaign(settings, campaign_id, export, chosen, sign_key=sign_key)
+        )
     except KafkaError as exc:
         print(f"preavis: Kafka at {settings.kafka_bootstrap}: {exc}", file=sys.stderr)
         return 1
@@ -182,8 +218,30 @@ def _campaign(settings: Settings, campaign_id: str, export: Path | None, fmt: st
     return 0
 
 
-def _audit_verify(path: Path, expect_sha256: str | None) -> int:
-    from streams.audit_export import verify_file
+def _audit(args: argparse.Namespace) -> int:
+    if args.audit_command == "keygen":
+        return _audit_keygen(args.key, args.public)
+    return _audit_verify(args.file, args.expect_sha256, args.public_key, args.signature)
+
+
+def _audit_keygen(key: Path, public: Path | None) -> int:
+    from streams.audit_signing import keygen
+
+    pair, public_path = keygen(key, public)
+    print(f"private key: {key} (mode 600: keep it with the exporter only)")
+    print(f"public key: {public_path} (give it to whoever checks the exports)")
+    print(f"fingerprint: {pair.fingerprint}")
+    return 0
+
+
+def _audit_verify(
+    path: Path,
+    expect_sha256: str | None,
+    public_key: Path | None = None,
+    signature: Path | None = None,
+) -> int:
+    from streams.audit_export import verify_file, what_it_proves
+    from streams.audit_signing import check_file, signature_path
 
     try:
         report = verify_file(path, expect_sha256)
@@ -192,13 +250,25 @@ def _audit_verify(path: Path, expect_sha256: str | None) -> int:
             f"{path}: FAILED: not a preavis audit file (not UTF-8: {exc.reason})", file=sys.stderr
         )
         return 1
+    signed = None if public_key is None else check_file(path, public_key, signature)
     if not report.ok:
         print(f"{path}: FAILED: {report.first_error}", file=sys.stderr)
+        if signed is not None and not signed.ok:
+            print(f"{path}: signature FAILED too: {signed.message}", file=sys.stderr)
+        return 1
+    if signed is not None and not signed.ok:
+        print(f"{path}: FAILED: signature: {signed.message}", file=sys.stderr)
         return 1
     print(report.summary())
     print(
         f"campaign {report.campaign_id}, exported at {report.exported_at} ({report.format}); "
         f"final sha256 {report.final_sha256}"
+    )
+    if signed is not None:
+        print(f"signature: OK, {signed.message}")
+    sig_present = (signature or signature_path(path)).exists()
+    print(
+        what_it_proves(expected=expect_sha256 is not None, signed=signed, sig_present=sig_present)
     )
     return 0
 
