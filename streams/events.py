@@ -261,6 +261,10 @@ class DeadLetter(_Event):
     offset: int = Field(ge=0)
     key: str | None = None
     value_b64: str | None = None
+    # true when value_b64 is not the original bytes: left out (a topic that
+    # holds personal data: only the source offset is kept) or with every
+    # email address masked (streams.deadletter_redaction)
+    value_redacted: bool | None = None
     error: str
     at: Timestamp
 
