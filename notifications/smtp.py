@@ -26,6 +26,15 @@ every failure becomes a :class:`SendResult`.
   discards the connection; the slot reconnects on its next send, as it does
   when the server closed an idle connection.
 
+Encryption (``SmtpConfig.tls``, see :func:`tls_options`): ``auto`` upgrades
+with STARTTLS whenever the relay offers it and speaks TLS from the first byte
+on port 465; ``starttls`` requires STARTTLS (a relay that does not offer it
+is ``failed``: nothing goes out in clear); ``implicit`` is TLS from the
+first byte on any port; ``none`` never encrypts. Whenever TLS is used, the
+relay's certificate is verified (chain and host name), against ``ca_file``
+when given, else the system's trust store: a certificate that does not
+verify is ``deferred`` with ``connection error: SSLCertVerificationError``.
+
 A ``reply`` goes into Kafka events and logs: it never holds the envelope
 addresses or anything that looks like an address (:func:`redact`).
 """
@@ -40,6 +49,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 from types import TracebackType
+from typing import Literal
 
 from aiosmtplib import (
     SMTP,
@@ -54,13 +64,25 @@ from notifications.backoff import backoff_delay
 from notifications.ratelimit import RateLimiter
 from notifications.smtp_reply import Outcome, classify, redact
 
-__all__ = ["Outcome", "SendResult", "SmtpConfig", "SmtpPool", "backoff_delay", "classify"]
+__all__ = [
+    "Outcome",
+    "SendResult",
+    "SmtpConfig",
+    "SmtpPool",
+    "SmtpTls",
+    "backoff_delay",
+    "classify",
+    "tls_options",
+]
 
 log = logging.getLogger(__name__)
 
 QUIT_TIMEOUT = 5.0
 SERVICE_CLOSING = 421
 INVALID_ADDRESS = "invalid envelope address"
+IMPLICIT_TLS_PORT = 465  # "submissions" (RFC 8314): TLS from the first byte
+
+SmtpTls = Literal["auto", "starttls", "implicit", "none"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +111,10 @@ class SmtpConfig:
     port: int = 2525
     username: str | None = None
     password: str | None = field(default=None, repr=False)
-    starttls: bool = False
+    tls: SmtpTls = "auto"
+    """``auto``, ``starttls``, ``implicit`` or ``none``: see :func:`tls_options`."""
+    ca_file: str | None = None
+    """PEM file of the CA(s) to trust for the relay's certificate; ``None``: the system's."""
     max_rate: float = 0.0
     """Messages per second for the whole pool; ``0``: no limit."""
     connections: int = 4
@@ -105,6 +130,23 @@ class SmtpConfig:
             raise ValueError(f"max_rate must be a finite number >= 0, not {self.max_rate}")
         if not self.timeout > 0:
             raise ValueError(f"timeout must be > 0, not {self.timeout}")
+        if self.tls not in ("auto", "starttls", "implicit", "none"):
+            raise ValueError(f"tls must be auto, starttls, implicit or none, not {self.tls!r}")
+
+
+def tls_options(config: SmtpConfig) -> tuple[bool, bool | None]:
+    """aiosmtplib's ``(use_tls, start_tls)`` for ``config``.
+
+    ``start_tls`` ``None`` is aiosmtplib's opportunistic mode: STARTTLS when
+    the EHLO reply offers it, plain otherwise.
+    """
+    if config.tls == "implicit" or (config.tls == "auto" and config.port == IMPLICIT_TLS_PORT):
+        return True, False
+    if config.tls == "starttls":
+        return False, True
+    if config.tls == "none":
+        return False, False
+    return False, None
 
 
 class SmtpPool:
@@ -123,6 +165,7 @@ class SmtpPool:
         self._idle: asyncio.LifoQueue[SMTP] = asyncio.LifoQueue()
         for _ in range(config.connections):
             self._idle.put_nowait(self._new_client())
+        self._security: str | None = None
 
     async def __aenter__(self) -> SmtpPool:
         return self
@@ -137,15 +180,30 @@ class SmtpPool:
 
     def _new_client(self) -> SMTP:
         c = self.config
+        use_tls, start_tls = tls_options(c)
         return SMTP(
             hostname=c.host,
             port=c.port,
             username=c.username,
             password=c.password,
             timeout=c.timeout,
-            use_tls=False,
-            start_tls=c.starttls,
+            use_tls=use_tls,
+            start_tls=start_tls,
+            validate_certs=True,
+            cert_bundle=c.ca_file,
         )
+
+    def _note_security(self, client: SMTP) -> None:
+        """Log (once per change) whether the relay's connection is encrypted."""
+        tls = client.get_transport_info("ssl_object")
+        if tls is not None:
+            security = f"TLS ({tls.version()})"
+        else:
+            why = "PREAVIS_SMTP_TLS=none" if self.config.tls == "none" else "no STARTTLS offered"
+            security = f"plain ({why})"
+        if security != self._security:
+            self._security = security
+            log.info("SMTP to %s:%s: %s", self.config.host, self.config.port, security)
 
     async def send(self, sender: str, recipient: str, message: bytes) -> SendResult:
         """Relay ``message`` from ``sender`` to ``recipient``; classify what happens.
@@ -177,7 +235,7 @@ class SmtpPool:
         try:
             if not client.is_connected:
                 await client.connect()
-                log.debug("connected to %s:%s", self.config.host, self.config.port)
+                self._note_security(client)
             _, text = await client.sendmail(sender, [recipient], message, mail_options=options)
         except SMTPRecipientsRefused as exc:
             refused = exc.recipients[0]

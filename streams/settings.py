@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from notifications.smtp import SmtpConfig
+from notifications.links import MIN_SECRET_BYTES, LinkKeys
+from notifications.smtp import SmtpConfig, SmtpTls
 
 Port = Annotated[int, Field(ge=1, le=65535)]
 
@@ -54,7 +55,11 @@ class Settings(BaseSettings):
     # with STARTTLS whenever the relay offers it (and uses implicit TLS on port
     # 465); ``starttls`` requires it; ``implicit`` is TLS from the first byte;
     # ``none`` sends in clear (development relays only).
-    smtp_tls: Literal["auto", "starttls", "implicit", "none"] = "auto"
+    smtp_tls: SmtpTls = "auto"
+    # Not in the contract's table: a PEM file of the CA(s) that signed the
+    # relay's certificate, when it is not in the system's trust store. The
+    # relay's certificate is always verified (name and chain).
+    smtp_ca_file: str | None = None
     smtp_max_rate: float = Field(default=0.0, ge=0.0)
     # Not in the contract's table: persistent SMTP connections per worker,
     # which is also how many notices a worker delivers at once.
@@ -130,8 +135,30 @@ class Settings(BaseSettings):
     @field_validator("link_secret")
     @classmethod
     def _link_secret_is_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and len(value.get_secret_value().encode()) < 16:
-            raise ValueError("must be at least 16 bytes (e.g. `openssl rand -hex 32`)")
+        # The floor, even in development; production wants 32 (streams.safety).
+        if value is not None and len(value.get_secret_value().encode()) < MIN_SECRET_BYTES:
+            raise ValueError(
+                f"must be at least {MIN_SECRET_BYTES} bytes (e.g. `openssl rand -hex 32`)"
+            )
+        return value
+
+    @field_validator("link_secrets_old")
+    @classmethod
+    def _old_link_secrets_are_long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        for position, secret in enumerate(_split_secrets(value), start=1):
+            if len(secret.encode()) < MIN_SECRET_BYTES:
+                raise ValueError(f"entry {position} is shorter than {MIN_SECRET_BYTES} bytes")
+        return value
+
+    @field_validator("smtp_tls")
+    @classmethod
+    def _smtp_tls_agrees_with_starttls(cls, value: SmtpTls, info: ValidationInfo) -> SmtpTls:
+        if info.data.get("smtp_starttls") and value in ("implicit", "none"):
+            raise ValueError(
+                f"{value!r} contradicts PREAVIS_SMTP_STARTTLS=true (which means 'starttls')"
+            )
         return value
 
     @field_validator("public_url")
@@ -164,6 +191,21 @@ class Settings(BaseSettings):
             raise MissingSetting("PREAVIS_LINK_SECRET", "signs objection links")
         return self.link_secret
 
+    def old_link_secrets(self) -> list[bytes]:
+        """The entries of ``PREAVIS_LINK_SECRETS_OLD``: they verify links, never sign."""
+        if self.link_secrets_old is None:
+            return []
+        return [secret.encode() for secret in _split_secrets(self.link_secrets_old)]
+
+    def link_keys(self) -> LinkKeys:
+        """The key that signs objection links and those that still verify them."""
+        signing = self.require_link_secret().get_secret_value().encode()
+        return LinkKeys(signing, tuple(self.old_link_secrets()))
+
+
+def _split_secrets(value: SecretStr) -> list[str]:
+    return [part.strip() for part in value.get_secret_value().split(",") if part.strip()]
+
 
 class MissingSetting(RuntimeError):
     """A setting that this entry point cannot do without is unset."""
@@ -179,13 +221,21 @@ def load_settings() -> Settings:
 
 
 def smtp_config(settings: Settings) -> SmtpConfig:
-    """The SMTP pool's configuration; the password leaves its SecretStr only here."""
+    """The SMTP pool's configuration; the password leaves its SecretStr only here.
+
+    ``PREAVIS_SMTP_STARTTLS=true`` (the contract's variable) means
+    ``PREAVIS_SMTP_TLS=starttls``: STARTTLS required.
+    """
+    tls: SmtpTls = settings.smtp_tls
+    if settings.smtp_starttls and tls == "auto":
+        tls = "starttls"
     return SmtpConfig(
         host=settings.smtp_host,
         port=settings.smtp_port,
         username=settings.smtp_username,
         password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
-        starttls=settings.smtp_starttls,
+        tls=tls,
+        ca_file=settings.smtp_ca_file,
         max_rate=settings.smtp_max_rate,
         connections=settings.smtp_connections,
     )

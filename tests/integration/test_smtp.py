@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
-from notifications.smtp import Outcome, SmtpConfig, SmtpPool
+from notifications.smtp import Outcome, SmtpConfig, SmtpPool, SmtpTls
 from tests.support.smtp_server import (
     SmtpServer,
     free_port,
     password_authenticator,
     smtp_server,
 )
+from tests.support.tls import RelayCertificates, make_certificates
 
 SENDER = "privacy@platform.example"
 RECIPIENT = "alice.martin@example.org"
@@ -251,7 +253,7 @@ async def test_a_non_ascii_address_goes_with_smtputf8(server: SmtpServer, pool: 
 
 
 async def test_starttls_configured_but_not_offered_is_failed(server: SmtpServer) -> None:
-    config = SmtpConfig(host=server.host, port=server.port, starttls=True, timeout=5)
+    config = SmtpConfig(host=server.host, port=server.port, tls="starttls", timeout=5)
     async with SmtpPool(config) as pool:
         result = await pool.send(SENDER, RECIPIENT, MESSAGE)
 
@@ -279,3 +281,139 @@ async def test_an_address_that_cannot_go_on_the_wire_is_failed_without_echo(
 
     assert after.outcome is Outcome.SENT
     assert [r.rcpt_tos for r in server.handler.received] == [[RECIPIENT]]
+
+
+# TLS: a relay with a certificate signed by a CA made for the test run.
+
+
+@pytest.fixture(scope="module")
+def certificates(tmp_path_factory: pytest.TempPathFactory) -> RelayCertificates:
+    return make_certificates(tmp_path_factory.mktemp("smtp-tls"))
+
+
+@pytest.fixture
+def starttls_server(certificates: RelayCertificates) -> Iterator[SmtpServer]:
+    """A relay that offers STARTTLS (and AUTH only after it, aiosmtpd's default)."""
+    with smtp_server(
+        tls_context=certificates.server_context(),
+        authenticator=password_authenticator("relay-user", "s3cret"),
+    ) as running:
+        yield running
+
+
+@pytest.fixture
+def implicit_tls_server(certificates: RelayCertificates) -> Iterator[SmtpServer]:
+    """A relay that speaks TLS from the first byte, as on port 465."""
+    with smtp_server(ssl_context=certificates.server_context()) as running:
+        yield running
+
+
+def tls_config(
+    server: SmtpServer,
+    tls: SmtpTls,
+    ca_file: Path | None,
+    username: str | None = None,
+    password: str | None = None,
+) -> SmtpConfig:
+    return SmtpConfig(
+        host=server.host,
+        port=server.port,
+        username=username,
+        password=password,
+        tls=tls,
+        ca_file=str(ca_file) if ca_file else None,
+        timeout=5,
+    )
+
+
+@pytest.mark.parametrize("tls", ["auto", "starttls"])
+async def test_starttls_is_used_when_the_relay_offers_it(
+    starttls_server: SmtpServer, certificates: RelayCertificates, tls: SmtpTls
+) -> None:
+    config = tls_config(starttls_server, tls, certificates.ca_file)
+    async with SmtpPool(config) as pool:
+        result = await pool.send(SENDER, RECIPIENT, MESSAGE)
+
+    assert result.outcome is Outcome.SENT
+    [received] = starttls_server.handler.received
+    assert received.tls in {"TLSv1.2", "TLSv1.3"}  # the server saw a TLS session
+    assert received.content == MESSAGE
+
+
+async def test_auto_sends_in_clear_to_a_relay_without_starttls(server: SmtpServer) -> None:
+    async with SmtpPool(tls_config(server, "auto", None)) as pool:
+        result = await pool.send(SENDER, RECIPIENT, MESSAGE)
+
+    assert result.outcome is Outcome.SENT
+    assert [r.tls for r in server.handler.received] == [None]
+
+
+async def test_none_never_upgrades_even_when_offered(
+    starttls_server: SmtpServer, certificates: RelayCertificates
+) -> None:
+    async with SmtpPool(tls_config(starttls_server, "none", certificates.ca_file)) as pool:
+        result = await pool.send(SENDER, RECIPIENT, MESSAGE)
+
+    assert result.outcome is Outcome.SENT
+    assert [r.tls for r in starttls_server.handler.received] == [None]
+
+
+async def test_the_password_goes_only_after_starttls(
+    starttls_server: SmtpServer, certificates: RelayCertificates
+) -> None:
+    """aiosmtpd refuses AUTH before TLS: auto mode upgrades first, then logs in."""
+    config = tls_config(
+        starttls_server, "auto", certificates.ca_file, username="relay-user", password="s3cret"
+    )
+    async with SmtpPool(config) as pool:
+        result = await pool.send(SENDER, RECIPIENT, MESSAGE)
+
+    assert result.outcome is Outcome.SENT
+    assert starttls_server.handler.received[0].tls is not None
+
+
+async def test_implicit_tls_sends_to_a_tls_relay(
+    implicit_tls_server: SmtpServer, certificates: RelayCertificates
+) -> None:
+    async with SmtpPool(tls_config(implicit_tls_server, "implicit", certificates.ca_file)) as pool:
+        first = await pool.send(SENDER, RECIPIENT, MESSAGE)
+        second = await pool.send(SENDER, RECIPIENT, MESSAGE)
+
+    assert (first.outcome, second.outcome) == (Outcome.SENT, Outcome.SENT)
+    assert [r.tls is not None for r in implicit_tls_server.handler.received] == [True, True]
+    assert implicit_tls_server.handler.connections == 1  # the TLS connection is kept
+
+
+async def test_plain_smtp_to_an_implicit_tls_relay_sends_nothing(
+    implicit_tls_server: SmtpServer,
+) -> None:
+    async with SmtpPool(tls_config(implicit_tls_server, "none", None)) as pool:
+        result = await pool.send(SENDER, RECIPIENT, MESSAGE)
+
+    assert result.outcome is Outcome.DEFERRED
+    assert implicit_tls_server.handler.received == []
+
+
+@pytest.mark.parametrize(("tls", "relay"), [("auto", "starttls"), ("implicit", "implicit")])
+async def test_a_certificate_that_does_not_verify_is_deferred_and_nothing_sent(
+    starttls_server: SmtpServer, implicit_tls_server: SmtpServer, tls: SmtpTls, relay: str
+) -> None:
+    """Without the test CA the relay's certificate is unknown: no fallback to clear text."""
+    server = starttls_server if relay == "starttls" else implicit_tls_server
+    async with SmtpPool(tls_config(server, tls, None)) as pool:
+        result = await pool.send(SENDER, RECIPIENT, MESSAGE)
+
+    assert (result.outcome, result.code) == (Outcome.DEFERRED, None)
+    assert result.reply == "connection error: SSLCertVerificationError"
+    assert server.handler.received == []
+
+
+async def test_a_certificate_for_another_host_is_refused(tmp_path: Path) -> None:
+    other = make_certificates(tmp_path, hosts=("relay.example.org",))
+    with smtp_server(tls_context=other.server_context()) as server:
+        async with SmtpPool(tls_config(server, "starttls", other.ca_file)) as pool:
+            result = await pool.send(SENDER, RECIPIENT, MESSAGE)
+
+    assert result.outcome is Outcome.DEFERRED
+    assert result.reply == "connection error: SSLCertVerificationError"
+    assert server.handler.received == []

@@ -33,6 +33,8 @@ class Received:
     mail_from: str
     rcpt_tos: list[str]
     content: bytes
+    tls: str | None = None
+    """The TLS version the message came over (``"TLSv1.3"``), ``None`` if in clear."""
 
 
 @dataclass
@@ -75,7 +77,15 @@ class CapturingHandler:
             return self.data_replies.pop(0).format(address=",".join(envelope.rcpt_tos))
         content = envelope.original_content or b""
         assert envelope.mail_from is not None
-        self.received.append(Received(envelope.mail_from, list(envelope.rcpt_tos), content))
+        tls = server.transport.get_extra_info("ssl_object") if server.transport else None
+        self.received.append(
+            Received(
+                envelope.mail_from,
+                list(envelope.rcpt_tos),
+                content,
+                tls.version() if tls is not None else None,
+            )
+        )
         return "250 2.0.0 Ok: queued as 4F2A"
 
 
@@ -109,7 +119,9 @@ class SmtpServer:
     """aiosmtpd on 127.0.0.1:``port``, which can be stopped and started again.
 
     ``smtp_kwargs`` go to aiosmtpd's ``SMTP`` (``authenticator=``,
-    ``auth_require_tls=``...).
+    ``auth_require_tls=``, ``tls_context=`` to offer STARTTLS,
+    ``require_starttls=``...) or its controller (``ssl_context=``: TLS from the
+    first byte, as on port 465).
     """
 
     def __init__(

@@ -13,7 +13,7 @@ import pytest
 
 from notifications.backoff import backoff_delay
 from notifications.ratelimit import RateLimiter
-from notifications.smtp import Outcome, SmtpConfig, SmtpPool, classify
+from notifications.smtp import Outcome, SmtpConfig, SmtpPool, classify, tls_options
 from notifications.smtp_reply import MAX_REPLY_CHARS, redact
 from tests.support.smtp_server import smtp_server
 
@@ -98,11 +98,35 @@ def test_config_repr_hides_the_password() -> None:
 
 @pytest.mark.parametrize(
     "kwargs",
-    [{"connections": 0}, {"max_rate": -1.0}, {"timeout": 0.0}, {"port": 0}],
+    [{"connections": 0}, {"max_rate": -1.0}, {"timeout": 0.0}, {"port": 0}, {"tls": "yes"}],
 )
 def test_config_rejects_nonsense(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError):
         SmtpConfig(**kwargs)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("tls", "port", "expected"),
+    [
+        ("auto", 587, (False, None)),  # aiosmtplib's opportunistic STARTTLS
+        ("auto", 25, (False, None)),
+        ("auto", 465, (True, False)),  # port 465 is TLS from the first byte
+        ("starttls", 587, (False, True)),
+        ("starttls", 465, (False, True)),  # told so: STARTTLS even there
+        ("implicit", 2465, (True, False)),
+        ("none", 465, (False, False)),
+        ("none", 25, (False, False)),
+    ],
+)
+def test_tls_modes_map_to_aiosmtplib(
+    tls: str, port: int, expected: tuple[bool, bool | None]
+) -> None:
+    assert tls_options(SmtpConfig(port=port, tls=tls)) == expected  # type: ignore[arg-type]
+
+
+def test_tls_is_on_by_default() -> None:
+    assert SmtpConfig().tls == "auto"
+    assert tls_options(SmtpConfig()) == (False, None)
 
 
 def test_backoff_delay_stays_within_full_jitter_bounds() -> None:
