@@ -18,6 +18,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from notifications.errors import PreavisError
+from streams import kafka
 from streams.settings import Settings
 from streams.topics import TOPIC_SPECS, TopicSpec
 
@@ -33,7 +34,7 @@ async def ensure_topics(settings: Settings, specs: Iterable[TopicSpec] = TOPIC_S
     partition count than configured.
     """
     wanted = list(specs)
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    admin = kafka.admin(settings)
     await admin.start()
     try:
         # list first: a metadata request naming a missing topic can make a

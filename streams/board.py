@@ -21,7 +21,10 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
+
+from streams import kafka
+from streams.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +51,9 @@ class CampaignBoard:
             self.documents[campaign_id] = document
 
 
-async def follow(board: CampaignBoard, bootstrap: list[str], topic: str, partitions: int) -> None:
+async def follow(board: CampaignBoard, settings: Settings, topic: str, partitions: int) -> None:
     """Keep ``board`` up to date with changelog ``topic`` until cancelled."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = kafka.consumer(settings, enable_auto_commit=False)
     await consumer.start()
     try:
         tps = [TopicPartition(topic, p) for p in range(partitions)]
@@ -76,7 +79,7 @@ def register(app: Any, topics: Any, settings: Any) -> None:
     async def follow_campaign_documents() -> None:
         await follow(
             app.preavis_board,
-            settings.bootstrap_servers,
+            settings,
             app.tables["campaigns"].changelog_topic.get_topic_name(),
             settings.topic_partitions,
         )

@@ -16,13 +16,15 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 
 from notifications.errors import InvalidEvent
 from notifications.i18n import pick_text
 from notifications.web_pages import PurposeSummary
+from streams import kafka
 from streams import topic_names as names
 from streams.events import PurposeDeclared, TermsPublished, decode
+from streams.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +68,9 @@ class CampaignCatalog:
         return ((change or {}).get("controller") or {}).get("name")
 
 
-async def follow(catalog: CampaignCatalog, bootstrap: list[str], partitions: int) -> None:
+async def follow(catalog: CampaignCatalog, settings: Settings, partitions: int) -> None:
     """Keep ``catalog`` up to date until cancelled."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = kafka.consumer(settings, enable_auto_commit=False)
     await consumer.start()
     try:
         tps = [
@@ -95,4 +97,4 @@ def register(app: Any, topics: Any, settings: Any) -> None:
 
     @app.task  # type: ignore[untyped-decorator]
     async def follow_policy_topics() -> None:
-        await follow(app.preavis_catalog, settings.bootstrap_servers, settings.topic_partitions)
+        await follow(app.preavis_catalog, settings, settings.topic_partitions)

@@ -31,11 +31,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import TopicPartition
 
 from notifications.mail_capture import start_capture
-from streams import localbroker
+from streams import kafka, localbroker
 from streams import topic_names as names
 from streams.admin import ensure_topics
 from streams.internal_events import TOPIC_LEDGER
@@ -89,7 +88,7 @@ def demo_env(settings: Settings) -> dict[str, str]:
 
 async def empty_topics(settings: Settings) -> None:
     """Delete preavis's topics on the local broker and create them again, empty."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    admin = kafka.admin(settings)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
@@ -120,7 +119,7 @@ async def publish_sample(settings: Settings, work: Path) -> str:
     purpose = json.loads((EXAMPLES / "purpose-ai-training.json").read_text())
     purpose["published_at"] = now.isoformat()
     purpose["starts_at"] = (now + timedelta(days=NOTICE_DAYS)).isoformat()
-    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
+    producer = kafka.producer(settings, acks="all")
     await producer.start()
     try:
         await producer.send_and_wait(
@@ -165,7 +164,7 @@ class Outcomes:
 async def follow(settings: Settings, timeout: float) -> Outcomes:
     """Read the ledger and notices.delivery from the start until the campaign is done."""
     outcomes = Outcomes(settings.topic_partitions)
-    consumer = AIOKafkaConsumer(bootstrap_servers=settings.bootstrap_servers)
+    consumer = kafka.consumer(settings)
     await consumer.start()
     try:
         tps = [

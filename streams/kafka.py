@@ -18,15 +18,17 @@ from __future__ import annotations
 
 import ssl
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import faust
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.helpers import create_ssl_context
 
 from notifications.errors import PreavisError
 from streams.settings import Settings
+
+if TYPE_CHECKING:
+    import faust
 
 __all__ = [
     "KafkaSettingError",
@@ -135,6 +137,8 @@ def faust_credentials(settings: Settings) -> faust.SASLCredentials | faust.SSLCr
     ``SASLCredentials`` means SASL_SSL when it carries a TLS context and
     SASL_PLAINTEXT when not; None keeps Faust's PLAINTEXT.
     """
+    import faust  # here: the command-line tools that only publish need no Faust
+
     protocol = settings.kafka_security_protocol
     context = ssl_context(settings)
     if protocol in _SASL:

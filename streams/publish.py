@@ -22,6 +22,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import murmur2
 
 from notifications.errors import InvalidEvent
+from streams import kafka
 from streams import topic_names as names
 from streams.admin import ensure_topics
 from streams.events import PurposeDeclared, TermsPublished, UserErased, UserUpserted, decode, encode
@@ -189,8 +190,8 @@ class _PartitionBatcher:
 
 
 def _producer(settings: Settings) -> AIOKafkaProducer:
-    return AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers,
+    return kafka.producer(
+        settings,
         acks="all",
         enable_idempotence=True,
         linger_ms=5,

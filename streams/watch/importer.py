@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from aiokafka import AIOKafkaProducer
-
 from notifications.errors import InvalidEvent
+from streams import kafka
 from streams import topic_names as names
 from streams.admin import ensure_topics
 from streams.events import DocumentVersion, encode
@@ -76,9 +75,7 @@ async def import_folder(settings: Settings, folder: Path) -> ImportReport:
     versions = [v for change in change_folders(folder) for v in versions_of(change)]
     versions.sort(key=lambda v: (v.fetched_at, v.document_id))
     await ensure_topics(settings)
-    producer = AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers, acks="all", max_request_size=4 * 1024 * 1024
-    )
+    producer = kafka.producer(settings, acks="all", max_request_size=4 * 1024 * 1024)
     await producer.start()
     try:
         for version in versions:

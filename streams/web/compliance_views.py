@@ -14,11 +14,12 @@ import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from faust.web import View
 
 from notifications.campaign_status import summary
 from notifications.dashboard import DashboardRenderer
+from streams import kafka
 from streams import topic_names as names
 from streams.publish import partition_for
 from streams.web.auth import is_admin
@@ -35,9 +36,7 @@ async def notices_of(settings: Settings, user_id: str) -> list[dict[str, Any]]:
     """Every ``notice.delivery`` of ``user_id``, oldest first, from the user's partition."""
     key = user_id.encode()
     tp = TopicPartition(names.TOPIC_DELIVERY, partition_for(key, settings.topic_partitions))
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False
-    )
+    consumer = kafka.consumer(settings, enable_auto_commit=False)
     await consumer.start()
     found: list[dict[str, Any]] = []
     try:

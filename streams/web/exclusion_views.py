@@ -13,9 +13,10 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from faust.web import View
 
+from streams import kafka
 from streams import topic_names as names
 from streams.web.auth import is_admin
 
@@ -27,9 +28,7 @@ if TYPE_CHECKING:
 
 async def current_exclusions(settings: Settings) -> dict[bytes, dict[str, Any]]:
     """The last exclusion record of every user, read from ``training.exclusions``."""
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False
-    )
+    consumer = kafka.consumer(settings, enable_auto_commit=False)
     await consumer.start()
     latest: dict[bytes, dict[str, Any]] = {}
     try:
