@@ -19,6 +19,9 @@ one version drains them before the next one starts.
 - ``preavis.objection-requests`` (key: user_id): an objection asked for
   through preavis (link, form, API); the objections agent, which holds the
   user's objections, records it on ``consent.objections`` only if it is new.
+- ``preavis.address-index`` (compacted, key: an address's keyed hash): the
+  index from an address to its account, and the ``/object`` objections to
+  map through it (see ``streams.objections.address_events``).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ TOPIC_JOBS = "preavis.notice-jobs"
 TOPIC_RETRIES = "preavis.notice-retries"
 TOPIC_LEDGER = "preavis.campaign-ledger"
 TOPIC_OBJECTION_REQUESTS = "preavis.objection-requests"
+TOPIC_ADDRESS_INDEX = "preavis.address-index"
 
 
 class _Internal(BaseModel):

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from streams import topic_names as names
 from streams.internal_events import (
+    TOPIC_ADDRESS_INDEX,
     TOPIC_FANOUT,
     TOPIC_JOBS,
     TOPIC_LEDGER,
@@ -98,6 +99,7 @@ TOPIC_SPECS: tuple[TopicSpec, ...] = (
     TopicSpec(TOPIC_RETRIES, internal=True),
     TopicSpec(TOPIC_LEDGER, internal=True),
     TopicSpec(TOPIC_OBJECTION_REQUESTS, internal=True),
+    TopicSpec(TOPIC_ADDRESS_INDEX, compacted=True, internal=True),
 )
 
 #: The topics that hold proof (CONTRACT.md, ``PREAVIS_PROOF_RETENTION_DAYS``).
@@ -123,6 +125,7 @@ class Topics:
     retries: Any
     ledger: Any
     objection_requests: Any
+    address_index: Any
 
 
 def declare_topics(app: faust.App, settings: Settings) -> Topics:
@@ -159,4 +162,5 @@ def declare_topics(app: faust.App, settings: Settings) -> Topics:
         retries=topic(TOPIC_RETRIES),
         ledger=topic(TOPIC_LEDGER),
         objection_requests=topic(TOPIC_OBJECTION_REQUESTS),
+        address_index=topic(TOPIC_ADDRESS_INDEX),
     )

@@ -9,6 +9,9 @@
   itself (Art. 21(5) through its own channels) are applied the same way; a
   record preavis wrote is already applied and changes nothing. A withdrawal
   lifts the exclusion.
+- ``preavis.address-index`` (:mod:`streams.objections.address_index`): an
+  objection confirmed through ``/object`` is mapped from its address's keyed
+  hash to the account, and becomes that user's request here.
 
 Objections are honoured whenever they arrive, before or after the start of
 processing: the exclusion list is what the pipelines read at training time.
@@ -37,6 +40,7 @@ from streams.internal_events import (
     decode_internal,
     encode_internal,
 )
+from streams.objections import address_index
 from streams.objections.confirmations import send_confirmation
 from streams.routing import run_guarded
 
@@ -177,3 +181,6 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
     @app.agent(topics.objections, name="consent_objections")
     async def consent_objections(stream: Any) -> None:
         await run_guarded(stream, on_platform_record, topics.deadletter)
+
+    # objections through /object reach the account of their address
+    address_index.register(app, topics, settings)

@@ -8,7 +8,15 @@
   or with user_id and purpose_id and the admin token; 202.
 - ``GET /object`` and ``POST /object``: for people without a notice; the
   objection is recorded only when the link emailed to the address is used,
-  so that nobody objects in someone else's name.
+  so that nobody objects in someone else's name. The form cannot mail-bomb
+  anyone (:mod:`notifications.object_limits`): one email per address and
+  purpose per hour, a daily cap per address, a per-client limit (429), and
+  the email leaves from a bounded background queue with its own SMTP
+  connection (:mod:`streams.objections.object_requests`). The answer is the
+  same page whether a mail was sent or not. The link's user id is the
+  address's keyed hash, ``email-hmac:...``; its objection goes through the
+  address index (:mod:`streams.objections.address_index`), which records it
+  under the account's user_id when the address has one.
 
 The signed token is the capability: no cookies, no sessions, no redirects.
 A forged, tampered or unknown token answers 404 and records nothing.
@@ -16,7 +24,7 @@ A forged, tampered or unknown token answers 404 and records nothing.
 
 from __future__ import annotations
 
-import hashlib
+import dataclasses
 import json
 import uuid
 from datetime import UTC, datetime
@@ -24,8 +32,10 @@ from typing import TYPE_CHECKING, Any
 
 from faust.web import View
 
+from notifications.addresses import digest_of_pseudonym, index_keys, pseudonymous_user_id
 from notifications.audience import is_deliverable_address
 from notifications.links import InvalidToken, TokenClaims, objection_url, sign_token, verify_token
+from notifications.object_limits import ClientLimiter, SendLimiter, client_address, parse_networks
 from notifications.web_pages import (
     ERROR_INVALID_EMAIL,
     ERROR_UNKNOWN_PURPOSE,
@@ -34,7 +44,9 @@ from notifications.web_pages import (
     page_language,
 )
 from streams.internal_events import ObjectionRequest, encode_internal
-from streams.objections.confirmations import send_object_request
+from streams.objections.address_events import AddressObjection
+from streams.objections.address_index import link_secrets
+from streams.objections.object_requests import ObjectMail, start_object_mailer
 from streams.web.auth import is_admin
 
 if TYPE_CHECKING:
@@ -52,16 +64,29 @@ SECURITY_HEADERS = {
 }
 
 
-def anonymous_user_id(address: str) -> str:
-    """The pseudonymous id of someone known only by an address (the /object flow)."""
-    return "email-sha256:" + hashlib.sha256(address.strip().lower().encode()).hexdigest()
+TOO_MANY_REQUESTS = 429
+
+
+def peer_of(request: Any) -> str | None:
+    """The address at the other end of the connection (never a header)."""
+    transport = request.transport
+    peer = transport.get_extra_info("peername") if transport is not None else None
+    if isinstance(peer, tuple) and peer:
+        return str(peer[0])
+    return None
 
 
 def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
     """Add the objection pages and API."""
     pages = WebPages()
     catalog = app.preavis_catalog
-    secret = settings.require_link_secret().get_secret_value().encode()
+    secret = settings.link_keys()  # PREAVIS_LINK_SECRET signs; PREAVIS_LINK_SECRETS_OLD verify
+    # /object: the link's pseudonym is keyed like the address index (current secret)
+    index_key = index_keys(link_secrets(settings))[0]
+    trusted_proxies = parse_networks(settings.trusted_proxies)
+    send_limiter = SendLimiter(settings.object_daily_cap)
+    client_limiter = ClientLimiter(settings.object_client_per_minute)
+    object_mail = start_object_mailer(app, settings)
 
     def claims_of(token: str) -> TokenClaims | None:
         try:
@@ -87,6 +112,11 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
                 "received_at": datetime.now(UTC),
             }
         )
+        digest = digest_of_pseudonym(claims.user_id)
+        if digest is not None:  # someone known by an address: the index finds the account
+            record = AddressObjection(digest=digest, request=request)
+            await topics.address_index.send(key=digest.encode(), value=encode_internal(record))
+            return
         await topics.objection_requests.send(
             key=claims.user_id.encode(), value=encode_internal(request)
         )
@@ -172,6 +202,14 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
             return respond(self, pages.object_form(language, self._purposes(language)))
 
         async def post(self, request: Any) -> Any:
+            client = client_address(
+                peer_of(request), request.headers.getall("X-Forwarded-For", []), trusted_proxies
+            )
+            if not client_limiter.allow(client):
+                object_mail.count("limited")
+                language = page_language(request.headers.get("Accept-Language"))
+                sent = pages.object_request_sent(language)
+                return respond(self, dataclasses.replace(sent, status=TOO_MANY_REQUESTS))
             form = await request.post()
             language = page_language(
                 str(form.get("lang") or request.headers.get("Accept-Language") or "")
@@ -198,14 +236,16 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
                         email_value=address,
                     ),
                 )
-            claims = TokenClaims(anonymous_user_id(address), (purpose_id,), None, language)
-            url = objection_url(settings.public_url, sign_token(secret, claims))
-            await send_object_request(
-                app.preavis_smtp,
-                settings,
-                address,
-                catalog.summary(purpose_id, language),
-                url,
-                language,
+            # the same answer whatever happens next: sent, limited or dropped
+            claims = TokenClaims(
+                pseudonymous_user_id(index_key, address), (purpose_id,), None, language
             )
+            url = objection_url(settings.public_url, sign_token(secret, claims))
+            if not object_mail.has_room():
+                object_mail.count("dropped")  # a full queue must not use up the address's hour
+            elif send_limiter.allow(address, purpose_id):
+                mail = ObjectMail(address, catalog.summary(purpose_id, language), url, language)
+                object_mail.offer(mail)
+            else:
+                object_mail.count("limited")
             return respond(self, pages.object_request_sent(language))

@@ -212,5 +212,5 @@ async def test_object_page_for_people_without_a_notice(
         await read_topic(names.TOPIC_OBJECTIONS, until=lambda rs: len(rs) >= 1, timeout=10)
     )
     assert len(objections) == 1
-    assert objections[0]["user_id"].startswith("email-sha256:")
+    assert objections[0]["user_id"].startswith("email-hmac:")
     assert "someone" not in objections[0]["user_id"]
