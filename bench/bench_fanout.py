@@ -27,10 +27,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import TopicPartition
 
 from bench.gen_users import main as generate
+from streams import kafka
 from streams import topic_names as names
 from streams.admin import ensure_topics
 from streams.internal_events import TOPIC_LEDGER
@@ -45,8 +45,8 @@ BASELINE_TOPIC = "bench.fanout-baseline"
 
 async def group_lag(group: str, topic: str) -> int:
     """How many records of ``topic`` the consumer group has not committed yet."""
-    admin = AIOKafkaAdminClient(bootstrap_servers="127.0.0.1:9092")
-    consumer = AIOKafkaConsumer(bootstrap_servers="127.0.0.1:9092")
+    admin = kafka.admin(Settings())
+    consumer = kafka.consumer(Settings())
     await admin.start()
     await consumer.start()
     try:
@@ -76,8 +76,8 @@ def peak_rss_mib(pid: int) -> float:
 
 async def baseline(settings: Settings, users: int) -> float:
     await ensure_topics(settings, [TopicSpec(BASELINE_TOPIC)])
-    producer = AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers,
+    producer = kafka.producer(
+        settings,
         acks="all",
         linger_ms=5,
         max_batch_size=512 * 1024,
@@ -152,7 +152,7 @@ async def run(users: int) -> None:
             purpose = json.loads(Path("examples/purpose-ai-training.json").read_text())
             purpose["published_at"] = now.isoformat()
             purpose["starts_at"] = (now + timedelta(days=45)).isoformat()
-            producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers)
+            producer = kafka.producer(settings)
             await producer.start()
             start = time.perf_counter()
             await producer.send_and_wait(

@@ -19,9 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from aiokafka import AIOKafkaProducer
-
 from bench.gen_users import main as generate
+from streams import kafka
 from streams.admin import ensure_topics
 from streams.publish import _PartitionBatcher, import_users
 from streams.settings import Settings
@@ -33,8 +32,8 @@ IMPORT_TOPIC = "bench.users-import"
 
 async def baseline(settings: Settings, path: Path) -> int:
     """Produce every line as is, keyed by its position, batched like the tool."""
-    producer = AIOKafkaProducer(
-        bootstrap_servers=settings.bootstrap_servers,
+    producer = kafka.producer(
+        settings,
         acks="all",
         enable_idempotence=True,
         linger_ms=5,

@@ -41,9 +41,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from notifications.links import TokenClaims, sign_token
+from streams import kafka
 from streams import topic_names as names
 from streams.admin import ensure_topics
 from streams.settings import Settings
@@ -68,7 +69,7 @@ class Arrivals:
     """A consumer that timestamps the first record of each key, started before the load."""
 
     topic: str
-    bootstrap: list[str]
+    settings: Settings
     seen: dict[str, float] = field(default_factory=dict)
     _task: asyncio.Task[None] | None = None
     _consumer: AIOKafkaConsumer | None = None
@@ -76,9 +77,7 @@ class Arrivals:
     async def start(self) -> None:
         partitions = await wait_for_partitions(self.topic, time.monotonic() + 30)
         tps = [TopicPartition(self.topic, p) for p in sorted(partitions)]
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False
-        )
+        self._consumer = kafka.consumer(self.settings, group_id=None, enable_auto_commit=False)
         await self._consumer.start()
         self._consumer.assign(tps)
         await self._consumer.seek_to_end(*tps)
@@ -203,9 +202,9 @@ def report(name: str, answer: str, load: Load, arrivals: Arrivals) -> None:
 async def kafka_round_trip(settings: Settings, keys: list[str], rate: float) -> Load:
     """Produce one record per key at ``rate``/s (acks=all) and time its consumption."""
     await ensure_topics(settings, [TopicSpec(BASELINE_TOPIC)])
-    arrivals = Arrivals(BASELINE_TOPIC, settings.bootstrap_servers)
+    arrivals = Arrivals(BASELINE_TOPIC, settings)
     await arrivals.start()
-    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
+    producer = kafka.producer(settings, acks="all")
     await producer.start()
     value = json.dumps(examples.training_exclusion(user_id="u" * 12)).encode()
     load = Load()
@@ -227,7 +226,7 @@ async def objections(
     settings: Settings, url: str, secret: bytes, keys: list[str], rate: float, warmup: float
 ) -> None:
     tokens = {key: sign_token(secret, TokenClaims(key, (PURPOSE,), CAMPAIGN, "en")) for key in keys}
-    arrivals = Arrivals(names.TOPIC_EXCLUSIONS, settings.bootstrap_servers)
+    arrivals = Arrivals(names.TOPIC_EXCLUSIONS, settings)
     await arrivals.start()
     connector = aiohttp.TCPConnector(limit=1000)
     try:
@@ -265,7 +264,7 @@ async def publish_purpose(settings: Settings) -> None:
     purpose = examples.purpose_declared(
         published_at=now.isoformat(), starts_at=(now + timedelta(days=45)).isoformat()
     )
-    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers)
+    producer = kafka.producer(settings)
     await producer.start()
     try:
         await producer.send_and_wait(
