@@ -91,6 +91,14 @@ def create_app(settings: Settings) -> PreavisApp:
         web_enabled=True,
         web_port=settings.web_port,
         web_host=settings.web_host,
+        # streams.web.server serves the views; should Faust's own server ever
+        # start, it binds where configured and mounts none of its built-in pages
+        web_bind=settings.web_host,
+        web_router_enabled=False,
+        web_tables_enabled=False,
+        web_stats_enabled=False,
+        web_graph_enabled=False,
+        web_metrics_enabled=False,
         web_in_thread=False,
         # Producers wait for the broker's acknowledgement; a notice counted as
         # sent must never be one the broker did not store.

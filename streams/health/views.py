@@ -1,18 +1,26 @@
-"""Liveness for orchestrators: the worker's web server answers once tables are recovered."""
+"""Liveness for orchestrators: the worker's web server answers once tables are recovered.
+
+This domain comes first in ``streams.app.DOMAINS`` and also installs the
+worker's own web server (:mod:`streams.web.server`): Faust starts it after
+table recovery, which is what makes ``/healthz`` mean ready. ``/healthz`` is
+on the internal face: with ``PREAVIS_ADMIN_PORT`` set, probe that port.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    import faust
+from streams.web import server
 
+if TYPE_CHECKING:
+    from streams.app import PreavisApp
     from streams.settings import Settings
     from streams.topics import Topics
 
 
-def register(app: faust.App, topics: Topics, settings: Settings) -> None:
-    """Add ``GET /healthz``."""
+def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
+    """Install the web server and add ``GET /healthz``."""
+    server.register(app, topics, settings)
 
     @app.page("/healthz", name="healthz")
     async def healthz(self: Any, request: Any) -> Any:

@@ -1,11 +1,16 @@
-"""The compliance team's API and dashboard (admin token required).
+"""The compliance team's API and dashboard (the compliance role or the admin role).
 
 - ``GET /api/v1/campaigns``: every campaign with its status and counts;
 - ``GET /api/v1/campaigns/{campaign_id}``: one campaign;
 - ``GET /api/v1/users/{user_id}/notices``: proof of notice, read from
   ``notices.delivery`` (the user's partition): for each campaign the last
   status, the Message-ID and the SHA-256 of what was said, with every attempt;
-- ``GET /dashboard``: the page a compliance officer keeps open.
+- ``GET /dashboard``: the page a compliance officer keeps open; a person not
+  signed in is sent to ``/signin`` (:mod:`streams.web.signin_views`, which
+  this domain registers too).
+
+Each view asks :func:`streams.web.auth.may` for the read-only compliance role,
+which the admin role covers: a bearer token or a signed-in session.
 """
 
 from __future__ import annotations
@@ -22,14 +27,18 @@ from notifications.dashboard import DashboardRenderer
 from streams import kafka
 from streams import topic_names as names
 from streams.publish import partition_for
-from streams.web.auth import is_admin
+from streams.web import signin_views
+from streams.web.auth import Role, bearer_token, may
 
 if TYPE_CHECKING:
     from streams.app import PreavisApp
     from streams.settings import Settings
     from streams.topics import Topics
 
-UNAUTHORIZED = {"error": "unauthorized: send Authorization: Bearer <PREAVIS_ADMIN_TOKEN>"}
+UNAUTHORIZED = {
+    "error": "unauthorized: send Authorization: Bearer <PREAVIS_ADMIN_TOKEN or "
+    "PREAVIS_COMPLIANCE_TOKEN>, or sign in at /signin"
+}
 
 
 async def notices_of(settings: Settings, user_id: str) -> list[dict[str, Any]]:
@@ -72,7 +81,8 @@ def proof_of_notice(user_id: str, events: list[dict[str, Any]]) -> dict[str, Any
 
 
 def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
-    """Add the compliance API and the dashboard."""
+    """Add the compliance API, the dashboard and its sign-in."""
+    signin_views.register(app, topics, settings)
     board = app.preavis_board
     dashboard = DashboardRenderer()
 
@@ -86,14 +96,14 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
     @app.page("/api/v1/campaigns", name="api_campaigns")
     class CampaignsView(View):
         async def get(self, request: Any) -> Any:
-            if not is_admin(request, settings.admin_token):
+            if not may(request, Role.COMPLIANCE):
                 return self.json(UNAUTHORIZED, status=401)
             return self.json({"campaigns": summaries()})
 
     @app.page("/api/v1/campaigns/{campaign_id}", name="api_campaign")
     class CampaignView(View):
         async def get(self, request: Any, campaign_id: str) -> Any:
-            if not is_admin(request, settings.admin_token):
+            if not may(request, Role.COMPLIANCE):
                 return self.json(UNAUTHORIZED, status=401)
             doc = board.documents.get(campaign_id)
             if doc is None:
@@ -103,14 +113,22 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
     @app.page("/api/v1/users/{user_id}/notices", name="api_user_notices")
     class UserNoticesView(View):
         async def get(self, request: Any, user_id: str) -> Any:
-            if not is_admin(request, settings.admin_token):
+            if not may(request, Role.COMPLIANCE):
                 return self.json(UNAUTHORIZED, status=401)
             return self.json(proof_of_notice(user_id, await notices_of(settings, user_id)))
 
     @app.page("/dashboard", name="dashboard")
     class DashboardView(View):
         async def get(self, request: Any) -> Any:
-            if not is_admin(request, settings.admin_token):
-                return self.json(UNAUTHORIZED, status=401)
+            if not may(request, Role.COMPLIANCE):
+                if bearer_token(request) is not None:  # a machine with a wrong token
+                    return self.json(UNAUTHORIZED, status=401)
+                return self.text("", status=303, headers={"Location": "/signin"})
             page = dashboard.render(summaries(), now=datetime.now(UTC))
-            return self.html(page, headers={"Cache-Control": "no-store"})
+            return self.html(
+                page,
+                headers={
+                    "Cache-Control": "no-store",
+                    "Content-Security-Policy": dashboard.content_security_policy,
+                },
+            )

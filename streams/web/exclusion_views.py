@@ -4,7 +4,8 @@ The list is ``training.exclusions`` itself, the compacted topic ML pipelines
 read: the view reads it from the beginning on any worker (no routing to the
 partition owners), keeps the last record per user, and streams the users
 excluded from the purpose (all users with an exclusion, without
-``purpose_id``). A tombstone drops the user.
+``purpose_id``). A tombstone drops the user. It is an export: the read-only
+compliance role may read it.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from faust.web import View
 
 from streams import kafka
 from streams import topic_names as names
-from streams.web.auth import is_admin
+from streams.web.auth import Role, may
 
 if TYPE_CHECKING:
     from streams.app import PreavisApp
@@ -59,7 +60,7 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
     @app.page("/api/v1/exclusions", name="api_exclusions")
     class ExclusionsView(View):
         async def get(self, request: Any) -> Any:
-            if not is_admin(request, settings.admin_token):
+            if not may(request, Role.COMPLIANCE):
                 return self.json({"error": "unauthorized"}, status=401)
             purpose_id = request.query.get("purpose_id")
             response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson"})

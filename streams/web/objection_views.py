@@ -172,7 +172,7 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
                     return self.json({"error": "token: not a valid objection token"}, status=404)
                 channel = "api"
             else:
-                if not is_admin(request, settings.admin_token):
+                if not is_admin(request, settings):
                     return self.json({"error": "unauthorized"}, status=401)
                 user_id, purpose_id = body.get("user_id"), body.get("purpose_id")
                 if not isinstance(user_id, str) or not user_id:
