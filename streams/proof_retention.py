@@ -30,11 +30,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError
 
+from streams import kafka
 from streams import topic_names as names
 from streams.events import ComplianceAlert, encode
 from streams.settings import Settings
@@ -162,7 +161,7 @@ def alert_for(problem: RetentionProblem, settings: Settings, at: datetime) -> Co
 
 async def describe_retention(settings: Settings, topics: Iterable[str]) -> list[TopicRetention]:
     """The effective retention of each of ``topics`` that exists (DescribeConfigs)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    admin = kafka.admin(settings)
     await admin.start()
     try:
         present = set(await admin.list_topics())
@@ -234,7 +233,7 @@ async def check_proof_retention(
 
 
 async def _send(settings: Settings, alerts: list[ComplianceAlert]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, acks="all")
+    producer = kafka.producer(settings, acks="all")
     await producer.start()
     try:
         for alert in alerts:
