@@ -20,7 +20,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
-from streams import topic_names
+from streams import kafka, topic_names
 from streams.admin import ensure_topics
 from streams.settings import Settings
 from streams.topics import TOPIC_SPECS
@@ -30,6 +30,13 @@ from tests import examples
 BOOTSTRAP = os.environ.get("PREAVIS_KAFKA_BOOTSTRAP", "127.0.0.1:9092")
 # app ids (and so internal topic prefixes) of the tests' own worker groups
 TEST_APP_PREFIXES = ("preavis-test-", "preavis-faults-")
+
+
+def _client_kwargs(connection: Settings | None) -> dict[str, Any]:
+    """Bootstrap only (the suite's PLAINTEXT broker), or a secured client of ``connection``."""
+    if connection is None:
+        return {"bootstrap_servers": BOOTSTRAP}
+    return kafka.client_kwargs(connection)
 
 
 @dataclass(frozen=True)
@@ -98,6 +105,7 @@ async def read_topic(
     until: Callable[[list[Record]], bool] | None = None,
     timeout: float = 30.0,
     settle: float = 1.0,
+    connection: Settings | None = None,
 ) -> list[Record]:
     """Every record of ``topic`` from the beginning.
 
@@ -105,12 +113,12 @@ async def read_topic(
     ``until``, until nothing new arrived for ``settle`` seconds. Times out
     with what it has; the caller's assertion then says what is missing.
     """
-    consumer = AIOKafkaConsumer(bootstrap_servers=BOOTSTRAP, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**_client_kwargs(connection), enable_auto_commit=False)
     await consumer.start()
     records: list[Record] = []
     try:
         deadline = time.monotonic() + timeout
-        partitions = await wait_for_partitions(topic, deadline)
+        partitions = await wait_for_partitions(topic, deadline, connection)
         if not partitions:
             return records
         tps = [TopicPartition(topic, p) for p in sorted(partitions)]
@@ -132,9 +140,11 @@ async def read_topic(
         await consumer.stop()
 
 
-async def wait_for_partitions(topic: str, deadline: float) -> set[int]:
+async def wait_for_partitions(
+    topic: str, deadline: float, connection: Settings | None = None
+) -> set[int]:
     """The topic's partitions, once it exists (a worker may not have created it yet)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    admin = AIOKafkaAdminClient(**_client_kwargs(connection))
     await admin.start()
     try:
         while True:
@@ -149,9 +159,13 @@ async def wait_for_partitions(topic: str, deadline: float) -> set[int]:
         await admin.close()
 
 
-async def produce(topic: str, items: Iterable[tuple[bytes | None, bytes | None]]) -> None:
+async def produce(
+    topic: str,
+    items: Iterable[tuple[bytes | None, bytes | None]],
+    connection: Settings | None = None,
+) -> None:
     """Write (key, value) pairs and wait for the broker to acknowledge them all."""
-    producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all")
+    producer = AIOKafkaProducer(**_client_kwargs(connection), acks="all")
     await producer.start()
     try:
         futures = [await producer.send(topic, key=k, value=v) for k, v in items]
