@@ -105,6 +105,7 @@ async def worker_rate(count: int, sink_port: int, store: str) -> float:
         "PREAVIS_STORE": store,
         "PREAVIS_DATA_DIR": str(work / "data"),
         "PREAVIS_LINK_SECRET": f"bench-link-secret-{run}-0123456789",
+        "PREAVIS_DEVELOPMENT": "true",
         "PREAVIS_ADMIN_TOKEN": f"bench-admin-{run}",
         "PREAVIS_WEB_PORT": str(free_port()),
         "PREAVIS_SMTP_HOST": "127.0.0.1",

@@ -117,7 +117,8 @@ async def run(users: int) -> None:
             "PREAVIS_APP_ID": app_id,
             "PREAVIS_STORE": os.environ.get("BENCH_STORE", "rocksdb://"),
             "PREAVIS_DATA_DIR": str(work / "data"),
-            "PREAVIS_LINK_SECRET": "bench",
+            "PREAVIS_LINK_SECRET": "bench-link-secret-0123456789",
+            "PREAVIS_DEVELOPMENT": "true",
             "PREAVIS_WEB_PORT": "6077",
         }
         worker = start_worker(env, work, "bench-worker")

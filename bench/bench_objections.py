@@ -286,6 +286,7 @@ async def run(rate: float, seconds: float, store: str, warmup: float) -> None:
         "PREAVIS_STORE": store,
         "PREAVIS_DATA_DIR": str(work / "data"),
         "PREAVIS_LINK_SECRET": secret,
+        "PREAVIS_DEVELOPMENT": "true",
         "PREAVIS_ADMIN_TOKEN": secrets.token_urlsafe(16),
         "PREAVIS_WEB_PORT": str(free_port()),
     }

@@ -82,6 +82,8 @@ def demo_env(settings: Settings) -> dict[str, str]:
         "PREAVIS_STORE": "memory://",
         "PREAVIS_LINK_SECRET": os.environ.get("PREAVIS_LINK_SECRET") or secrets.token_urlsafe(32),
         "PREAVIS_ADMIN_TOKEN": os.environ.get("PREAVIS_ADMIN_TOKEN") or secrets.token_urlsafe(24),
+        # a local run: http://127.0.0.1 links and privacy@localhost, with a warning
+        "PREAVIS_DEVELOPMENT": "true",
     }
     return {**os.environ, **env}
 

@@ -28,6 +28,9 @@ class Settings(BaseSettings):
         frozen=True,
         extra="ignore",
         case_sensitive=False,
+        # A refused value may be a secret (a short PREAVIS_LINK_SECRET): errors
+        # name the variable and the rule, never the value.
+        hide_input_in_errors=True,
     )
 
     kafka_bootstrap: str = "127.0.0.1:9092"

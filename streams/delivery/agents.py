@@ -50,12 +50,13 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
     pool = app.preavis_smtp
     in_flight: set[str] = set()
 
+    link_keys = settings.link_keys() if settings.link_secret is not None else None
+
     def link_for(user_id: str, purposes: list[str], campaign_id: str, language: str) -> str | None:
-        if not purposes or settings.link_secret is None:
+        if not purposes or link_keys is None:
             return None
         claims = TokenClaims(user_id, tuple(purposes), campaign_id, language)
-        token = sign_token(settings.link_secret.get_secret_value().encode(), claims)
-        return objection_url(settings.public_url, token)
+        return objection_url(settings.public_url, sign_token(link_keys, claims))
 
     context = DeliveryContext(
         app=app,

@@ -45,6 +45,7 @@ def worker_env(tmp_path: Path) -> dict[str, str]:
         "PREAVIS_STORE": "memory://",
         "PREAVIS_DATA_DIR": str(tmp_path / "data"),
         "PREAVIS_LINK_SECRET": "faults-link-secret-" + uuid.uuid4().hex,
+        "PREAVIS_DEVELOPMENT": "true",  # http/localhost URLs and test secrets allowed
         "PREAVIS_ADMIN_TOKEN": "faults-admin-" + uuid.uuid4().hex,
         "PREAVIS_MAIL_FROM": "Privacy Team <privacy@platform.example>",
         **GROUP_TIMEOUTS,

@@ -20,7 +20,7 @@ from typing import Any
 
 import aiohttp
 
-from notifications.links import TokenClaims, sign_token
+from notifications.links import TokenClaims, key_id, sign_token
 from streams import topic_names as names
 from streams.internal_events import TOPIC_LEDGER, TOPIC_OBJECTION_REQUESTS
 from tests import examples
@@ -47,28 +47,33 @@ def b64(text: str) -> str:
 
 def forgeries(eve_token: str, ana: str, campaign_id: str, purpose_id: str) -> dict[str, str]:
     """Tokens for Ana (or broken ones) that anyone holding Eve's link can make."""
-    version, payload, tag = eve_token.split(".")
+    version, kid, payload, tag = eve_token.split(".")
     ana_payload = b64(f"{ana}\x00{campaign_id}\x00en\x00{purpose_id}")
-    other_key = sign_token(
-        b"not-the-deployment-secret-0123456789",
-        TokenClaims(ana, (purpose_id,), campaign_id, "en"),
-    )
+    other_secret = b"not-the-deployment-secret-0123456789"
+    other_key = sign_token(other_secret, TokenClaims(ana, (purpose_id,), campaign_id, "en"))
     flipped = payload[:5] + ("A" if payload[5] != "A" else "B") + payload[6:]
     # the tag's last base64 character carries 2 spare bits: another spelling of the same bytes
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
     spare = alphabet[alphabet.index(tag[-1]) ^ 1]
     return {
-        "eve's tag on ana's payload": f"{version}.{ana_payload}.{tag}",
-        "guessed tag": f"{version}.{ana_payload}.{'A' * len(tag)}",
+        "eve's tag on ana's payload": f"{version}.{kid}.{ana_payload}.{tag}",
+        "guessed tag": f"{version}.{kid}.{ana_payload}.{'A' * len(tag)}",
         "signed with another key": other_key,
-        "eve's payload altered": f"{version}.{flipped}.{tag}",
-        "tag spelled differently": f"{version}.{payload}.{tag[:-1]}{spare}",
-        "tag truncated": f"{version}.{payload}.{tag[:-1]}",
-        "no tag": f"{version}.{payload}",
-        "version 2": f"2.{payload}.{tag}",
+        "another key's tag under the deployment's key id": other_key.replace(
+            key_id(other_secret), kid
+        ),
+        "eve's payload altered": f"{version}.{kid}.{flipped}.{tag}",
+        "tag spelled differently": f"{version}.{kid}.{payload}.{tag[:-1]}{spare}",
+        "tag truncated": f"{version}.{kid}.{payload}.{tag[:-1]}",
+        "no tag": f"{version}.{kid}.{payload}",
+        "no key id": f"{version}.{payload}.{tag}",
+        "unknown key id": f"{version}.AAAAAAAA.{payload}.{tag}",
+        "eve's tag in the format before key ids": f"1.{payload}.{tag}",
+        "ana's payload in the format before key ids": f"1.{ana_payload}.{tag}",
+        "version 3": f"3.{kid}.{payload}.{tag}",
         "junk": "not-a-token",
-        "too long": f"{version}.{payload}{'A' * 2000}.{tag}",
-        "non-ASCII": f"{version}.{payload}\u00e9.{tag}",
+        "too long": f"{version}.{kid}.{payload}{'A' * 2000}.{tag}",
+        "non-ASCII": f"{version}.{kid}.{payload}\u00e9.{tag}",
     }
 
 

@@ -32,6 +32,7 @@ def worker_env(tmp_path: Path) -> dict[str, str]:
         "PREAVIS_STORE": "memory://",
         "PREAVIS_DATA_DIR": str(tmp_path / "data"),
         "PREAVIS_LINK_SECRET": "test-link-secret-" + uuid.uuid4().hex,
+        "PREAVIS_DEVELOPMENT": "true",  # http/localhost URLs and test secrets allowed
         "PREAVIS_ADMIN_TOKEN": "test-admin-" + uuid.uuid4().hex,
         "PREAVIS_WEB_PORT": str(free_port()),
         "PREAVIS_DRAFTS_DIR": str(tmp_path / "drafts"),

@@ -69,7 +69,8 @@ class WorkerProcess:
 
 def start_worker(env: dict[str, str], log_dir: Path, name: str = "worker") -> WorkerProcess:
     """Start ``preavis worker`` with ``env`` added to this process's environment."""
-    full_env = {**os.environ, **env}
+    # development mode unless a test says otherwise: http and localhost URLs
+    full_env = {"PREAVIS_DEVELOPMENT": "true", **os.environ, **env}
     log_path = log_dir / f"{name}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(

@@ -80,9 +80,68 @@ def test_short_link_secret_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ValidationError) as caught:
         Settings()
     assert caught.value.errors()[0]["loc"] == ("link_secret",)
+    assert "short" not in str(caught.value)  # the refused value may be a secret
 
 
 def test_worker_refuses_to_start_without_link_secret(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PREAVIS_LINK_SECRET", raising=False)
     with pytest.raises(MissingSetting, match="PREAVIS_LINK_SECRET"):
         Settings().require_link_secret()
+
+
+def test_old_link_secrets_verify_and_never_sign(monkeypatch: pytest.MonkeyPatch) -> None:
+    from notifications.links import TokenClaims, key_id, sign_token, verify_token
+
+    monkeypatch.setenv("PREAVIS_LINK_SECRET", "n" * 32)
+    monkeypatch.setenv("PREAVIS_LINK_SECRETS_OLD", " " + "o" * 32 + " , " + "p" * 40 + ",")
+    settings = Settings()
+    assert settings.old_link_secrets() == [b"o" * 32, b"p" * 40]
+    keys = settings.link_keys()
+    assert keys.signing_id == key_id(b"n" * 32)
+    claims = TokenClaims("u-1", ("ai-training",), None)
+    assert verify_token(keys, sign_token(b"p" * 40, claims)) == claims
+    assert "o" * 32 not in repr(settings) + repr(keys)
+
+
+def test_a_short_old_link_secret_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PREAVIS_LINK_SECRETS_OLD", "o" * 32 + ",short")
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+    error = caught.value.errors()[0]
+    assert error["loc"] == ("link_secrets_old",) and "entry 2" in error["msg"]
+    assert "short" not in str(caught.value).replace("shorter", "")
+
+
+@pytest.mark.parametrize(
+    ("env", "tls"),
+    [
+        ({}, "auto"),
+        ({"PREAVIS_SMTP_STARTTLS": "true"}, "starttls"),
+        ({"PREAVIS_SMTP_STARTTLS": "true", "PREAVIS_SMTP_TLS": "starttls"}, "starttls"),
+        ({"PREAVIS_SMTP_TLS": "implicit"}, "implicit"),
+        ({"PREAVIS_SMTP_TLS": "none"}, "none"),
+    ],
+)
+def test_smtp_tls_reaches_the_pool(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], tls: str
+) -> None:
+    from streams.settings import smtp_config
+
+    for name in ("PREAVIS_SMTP_STARTTLS", "PREAVIS_SMTP_TLS", "PREAVIS_SMTP_CA_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("PREAVIS_SMTP_CA_FILE", "/etc/preavis/relay-ca.pem")
+    config = smtp_config(Settings())
+    assert (config.tls, config.ca_file) == (tls, "/etc/preavis/relay-ca.pem")
+
+
+@pytest.mark.parametrize("tls", ["none", "implicit"])
+def test_starttls_true_contradicting_smtp_tls_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tls: str
+) -> None:
+    monkeypatch.setenv("PREAVIS_SMTP_STARTTLS", "true")
+    monkeypatch.setenv("PREAVIS_SMTP_TLS", tls)
+    with pytest.raises(ValidationError) as caught:
+        Settings()
+    assert caught.value.errors()[0]["loc"] == ("smtp_tls",)
