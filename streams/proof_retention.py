@@ -47,6 +47,15 @@ SYSTEM_CAMPAIGN_ID = "system"
 
 _CONFIGS = ("retention.ms", "retention.bytes", "cleanup.policy")
 
+#: What each proof topic would lose, for the message.
+_HOLDS = {
+    names.TOPIC_DELIVERY: "the proof of who was notified of what and when",
+    names.TOPIC_OBJECTIONS: "objections (and the exclusions rebuilt from them)",
+    names.TOPIC_PURPOSES: "the purposes as they were declared",
+    names.TOPIC_TERMS: "the terms as they were published",
+    names.TOPIC_ALERTS: "compliance alerts",
+}
+
 
 @dataclass(frozen=True)
 class TopicRetention:
@@ -98,10 +107,11 @@ class RetentionProblem:
                 f"is compacted (cleanup.policy={found.cleanup_policy}), which keeps only the "
                 "last record of each key"
             )
+        held = _HOLDS.get(self.topic, "its records")
         return (
             f"proof topic {self.topic} " + " and ".join(parts) + "; PREAVIS_PROOF_RETENTION_DAYS "
-            f"requires {describe_ms(self.required_ms)}: notices, objections and policies older "
-            "than that are deleted by Kafka and the audit export silently misses them"
+            f"requires {describe_ms(self.required_ms)}: Kafka will delete {held} and the "
+            "audit export will silently miss them"
         )
 
 
