@@ -3,6 +3,11 @@
 The table is partitioned like ``users`` (by user_id), so each worker holds the
 users of its own partitions: a campaign must therefore reach every partition
 (see the campaigns domain), never iterate this table from one place.
+
+Erasure (``user.erased``, or a null value) deletes the entry (a tombstone on
+the changelog), runs every domain's erase hook (suppression list, objection
+reasons...) in the user's partition, and has the folded records of the
+campaign ledger deleted (``streams.directory.ledger_purge``).
 """
 
 from __future__ import annotations
@@ -10,6 +15,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from notifications.directory import entry_from_upsert, is_stale
+from streams.directory.ledger_purge import LedgerPurge
 from streams.events import Event, UserErased, UserUpserted
 from streams.routing import run_guarded
 
@@ -30,6 +36,11 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
         partitions=settings.topic_partitions,
         help="user_id -> contact and audience fields (personal data: erased on request)",
     )
+    ledger_purge = LedgerPurge(
+        settings=settings,
+        group_id=settings.app_id,
+        delay=float(app.conf.broker_commit_interval) + 1.0,
+    )
 
     async def apply(event: Event | None, raw: Any) -> None:
         partition = raw.message.partition
@@ -47,6 +58,8 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
                 del directory[event.user_id]
             for forget in app.preavis_erase_hooks:
                 forget(event.user_id)
+            # the user's country and language on the campaign ledger (folded by now)
+            ledger_purge.request()
 
     @app.agent(topics.users, name="directory")
     async def directory_agent(stream: Any) -> None:

@@ -1,4 +1,14 @@
-"""Erasure (Art. 17): after ``user.erased``, the tables hold nothing personal of the user.
+"""Erasure (Art. 17): after ``user.erased``, nothing personal of the user is left.
+
+Every place of the README's data map is read: every table, every topic
+preavis creates (the contract's, the internal ones, the tables' changelogs),
+every record on them (not only the last value of each key), and the worker's
+log. What may stay is what the map lists as kept: pseudonymous proof (user_id,
+message_id, content_sha256, objection ids, statuses) and, on a compacted
+topic, older values of a key whose last value is a tombstone, until the log
+cleaner compacts them; the test then forces that compaction (a short
+``segment.ms``, a low ``min.cleanable.dirty.ratio``) and checks that they are
+gone too.
 
 "The tables" are read where Kafka keeps them, on each table's changelog topic
 (``{PREAVIS_APP_ID}-{table}-changelog``, every one the worker created), and
@@ -20,10 +30,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import aiohttp
+from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from streams import topic_names as names
-from streams.internal_events import TOPIC_JOBS
+from streams.internal_events import TOPIC_JOBS, TOPIC_OBJECTION_REQUESTS
+from streams.topics import TOPIC_SPECS
 from tests import examples
 from tests.faults.conftest import Workers
 from tests.faults.support import (
@@ -36,7 +49,7 @@ from tests.faults.support import (
     report,
     wait_for_mail,
 )
-from tests.support.kafka import BOOTSTRAP, produce, read_topic
+from tests.support.kafka import BOOTSTRAP, Record, produce, read_topic
 from tests.support.mail import objection_link
 from tests.support.smtp_server import SmtpServer
 
@@ -51,8 +64,10 @@ TABLES = (
     "campaigns_seen",
     "campaigns",
     "campaign_finals",
+    "objection_reasons",
 )
-PERSONAL_FIELDS = ("email", "locale", "country", "birth_year")
+PERSONAL_FIELDS = ("email", "locale", "country", "language", "birth_year")
+ROLL_KEY = "zz-compaction-roll"
 REASON = "Je suis Erin Lefebvre, 12 rue des Lilas, Lyon"
 
 ERIN = examples.user_upserted(
@@ -136,6 +151,93 @@ async def read_tables(app_id: str) -> dict[str, dict[Any, Any]]:
     return tables
 
 
+async def topics_of(app_id: str) -> dict[str, bool]:
+    """Every topic of the data map: name -> compacted (the contract's, internal, changelogs)."""
+    found = {spec.name: spec.compacted for spec in TOPIC_SPECS}
+    found.update({topic: True for topic in await changelogs(app_id)})
+    return found
+
+
+def record_findings(record: Record, user: dict[str, Any]) -> list[str]:
+    """What of ``user`` one record holds, anywhere in its key or value."""
+    try:
+        value = json.loads(record.value) if record.value is not None else None
+    except ValueError:
+        value = (record.value or b"").decode("utf-8", "replace")
+    key = (record.key or b"").decode("utf-8", "replace")
+    where = f"{record.topic}[{record.partition}]@{record.offset}"
+    return personal_data(where, key, value, user) if value is not None else []
+
+
+async def leftovers_on_topics(
+    topics: dict[str, bool], users: list[dict[str, Any]]
+) -> tuple[list[str], dict[str, set[int]]]:
+    """(records that hold personal data and may not, compacted partitions still holding some).
+
+    A record on a compacted topic is allowed while a later record of its key
+    holds nothing of the user (a tombstone, ``user.erased``): the cleaner
+    removes it. Anywhere else, any finding is a leak.
+    """
+    leaks: list[str] = []
+    awaiting: dict[str, set[int]] = {}
+    for topic, compacted in sorted(topics.items()):
+        records = await read_all(topic, settle=1.0)
+        last = {r.key: r for r in records}
+        for record in records:
+            for user in users:
+                found = record_findings(record, user)
+                if not found:
+                    continue
+                superseded = last[record.key] is not record and not record_findings(
+                    last[record.key], user
+                )
+                if compacted and superseded:
+                    awaiting.setdefault(topic, set()).add(record.partition)
+                else:
+                    leaks.extend(found)
+    return leaks, awaiting
+
+
+async def force_compaction(awaiting: dict[str, set[int]]) -> None:
+    """Make the log cleaner compact ``awaiting``'s partitions now.
+
+    The cleaner never touches a partition's active segment: a short
+    ``segment.ms`` and one more record (a tombstone of a key nobody has) roll
+    it, and a low dirty ratio makes the closed segment worth cleaning at the
+    cleaner's next pass (``log.cleaner.backoff.ms``, 15 s by default).
+    """
+    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    await admin.start()
+    try:
+        await admin.alter_configs(
+            [
+                ConfigResource(
+                    ConfigResourceType.TOPIC,
+                    topic,
+                    configs={
+                        "cleanup.policy": "compact",
+                        "segment.ms": "1000",
+                        "min.cleanable.dirty.ratio": "0.001",
+                        "min.compaction.lag.ms": "0",
+                    },
+                )
+                for topic in sorted(awaiting)
+            ]
+        )
+    finally:
+        await admin.close()
+    time.sleep(2.5)
+    producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all")
+    await producer.start()
+    try:
+        for topic, partitions in sorted(awaiting.items()):
+            key = ROLL_KEY.encode() if topic == names.TOPIC_USERS else json.dumps(ROLL_KEY).encode()
+            for partition in sorted(partitions):
+                await producer.send_and_wait(topic, key=key, value=None, partition=partition)
+    finally:
+        await producer.stop()
+
+
 async def test_after_erasure_no_table_holds_personal_data_and_the_proof_of_notice_stays(
     relay: SmtpServer, workers: Workers, worker_env: dict[str, str]
 ) -> None:
@@ -197,6 +299,26 @@ async def test_after_erasure_no_table_holds_personal_data_and_the_proof_of_notic
     assert wait_for_mail(mailbox, second, {KIM["email"]}, 60)
     time.sleep(3)
     tables = await read_tables(app_id)
+    erased_users = [ERIN, GUS]
+    topics = await topics_of(app_id)
+    leaks, awaiting = await leftovers_on_topics(topics, erased_users)
+    awaiting_before = {topic: sorted(partitions) for topic, partitions in awaiting.items()}
+    still_awaiting: dict[str, set[int]] = {}
+    if awaiting:
+        await force_compaction(awaiting)
+        deadline = time.monotonic() + 120
+        while True:
+            time.sleep(5)
+            _, still_awaiting = await leftovers_on_topics(
+                dict.fromkeys(awaiting, True), erased_users
+            )
+            if not still_awaiting or time.monotonic() > deadline:
+                break
+    logged = [
+        what
+        for what in (ERIN["email"], GUS["email"], REASON)
+        if what.lower() in worker.log().lower()
+    ]
 
     leftovers = [
         finding
@@ -220,7 +342,10 @@ async def test_after_erasure_no_table_holds_personal_data_and_the_proof_of_notic
         "8-erasure",
         users_erased=2,
         changelogs=len(tables),
-        personal_data_left=len(leftovers),
+        topics=len(topics),
+        personal_data_left=len(leftovers) + len(leaks),
+        awaiting_compaction=";".join(f"{t}:{len(p)}" for t, p in sorted(awaiting_before.items())),
+        left_after_compaction=sum(len(p) for p in still_awaiting.values()),
         proof_kept=bool(proof.get("message_id") and proof.get("content_sha256")),
         seconds=round(time.monotonic() - started, 1),
     )
@@ -259,3 +384,16 @@ async def test_after_erasure_no_table_holds_personal_data_and_the_proof_of_notic
     ), "an erased user was given a job in a later campaign"
     # a hash of an address is still personal data (pseudonymous, GDPR Recital 26)
     assert not leftovers, "\n".join(leftovers)
+    # every record of every topic: only what the data map keeps
+    assert not leaks, "\n".join(leaks)
+    assert tables["objection_reasons"].get("erin-7731", "absent") in (None, "absent")
+    assert not any(
+        REASON.lower() in (r.value or b"").decode("utf-8", "replace").lower()
+        for r in await read_all(TOPIC_OBJECTION_REQUESTS)
+    ), "the reason is still on preavis.objection-requests"
+    assert not logged, f"the worker logged {logged}"
+    # compacted topics: the old values wait for the log cleaner, which removes them
+    assert set(awaiting_before) <= {names.TOPIC_USERS} | {
+        t for t in topics if t.endswith("-changelog")
+    }, awaiting_before
+    assert not still_awaiting, f"not compacted after 120 s: {still_awaiting}"
