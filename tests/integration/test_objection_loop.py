@@ -93,7 +93,7 @@ async def test_forged_tampered_and_repeated_tokens(
     await publish_purpose_for([ana])
     link = objection_link(received(mail_dir, 1)[0])
     prefix, token = link.rsplit("/o/", 1)
-    version, payload, tag = token.split(".")
+    version, payload, tag = token.rsplit(".", 2)  # version: "2.{key id}"
     flipped = "A" if payload[-2] != "A" else "B"
     tampered = f"{prefix}/o/{version}.{payload[:-2]}{flipped}{payload[-1]}.{tag}"
     forged = f"{prefix}/o/{version}.{payload}.{'A' * len(tag)}"
