@@ -97,5 +97,6 @@ def make_security_headers(auth: Authenticator) -> Any:
         for name, value in {**SECURITY_HEADERS, **extra}.items():
             response.headers.setdefault(name, value)
         response.headers.setdefault("Content-Security-Policy", DEFAULT_CSP)
+        response.headers["Server"] = "preavis"  # not aiohttp's and Python's versions
 
     return add_security_headers
