@@ -243,6 +243,9 @@ def _audit_verify(
     from streams.audit_export import verify_file, what_it_proves
     from streams.audit_signing import check_file, signature_path
 
+    if signature is not None and public_key is None:
+        print("preavis: --signature is checked with --public-key PUB.pem", file=sys.stderr)
+        return 2
     try:
         report = verify_file(path, expect_sha256)
     except UnicodeDecodeError as exc:

@@ -293,3 +293,17 @@ def _pub(pem: bytes) -> Ed25519PublicKey:
 
 def _fp(public: Path) -> str:
     return fingerprint(read_public_key(public))
+
+
+def test_cli_verify_reads_a_signature_kept_elsewhere(
+    tmp_path: Path, keys: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = signed_export(tmp_path, keys[0])
+    elsewhere = tmp_path / "kept-apart.sig"
+    signature_path(path).rename(elsewhere)
+
+    args = ["audit", "verify", str(path), "--signature", str(elsewhere)]
+    assert main([*args, "--public-key", str(keys[1])]) == 0
+    assert "signature: OK" in capsys.readouterr().out
+    assert main(args) == 2  # a signature without a key to check it with is a usage error
+    assert "--public-key" in capsys.readouterr().err
