@@ -282,11 +282,14 @@ def up(timeout: float = 90.0, *, echo: Echo | None = None) -> str:
         _check_listener_matches(lay)
         meta = _probe(lay)
         if meta is not None:
-            return f"Kafka already running on {lay.bootstrap} (pid {pid}){_sasl_note(lay)}"
+            done = _finish_sasl(lay, _java() if lay.sasl else "", started + timeout)
+            extra = f"; {', '.join(done)}" if done else ""
+            return f"Kafka already running on {lay.bootstrap} (pid {pid}){extra}{_sasl_note(lay)}"
         if echo:
             echo(f"Kafka (pid {pid}) is running but not answering yet; waiting ...")
         _wait_ready(lay, pid, started + timeout)
-        return f"Kafka running on {lay.bootstrap} (pid {pid})"
+        _finish_sasl(lay, _java() if lay.sasl else "", started + timeout)
+        return f"Kafka running on {lay.bootstrap} (pid {pid}){_sasl_note(lay)}"
     notes: list[str] = []
     if lay.pid_file.exists():
         lay.pid_file.unlink()
@@ -309,15 +312,23 @@ def up(timeout: float = 90.0, *, echo: Echo | None = None) -> str:
     if echo:
         echo(f"started Kafka {kafka_version()} (pid {pid}); waiting for {lay.bootstrap} ...")
     _wait_ready(lay, pid, started + timeout)
-    if lay.sasl is not None:
-        if sasl.add_users_if_needed(lay.sasl, _tool_base(lay, java), lay.bootstrap):
-            notes.append(f"added the SCRAM user {sasl.USERNAME!r} to the existing storage")
-        sasl.wait_tls(lay.sasl, started + timeout)
+    notes += _finish_sasl(lay, java, started + timeout)
     extra = f"; {', '.join(notes)}" if notes else ""
     return (
         f"Kafka {kafka_version()} up on {lay.bootstrap} (pid {pid}) "
         f"in {time.monotonic() - started:.1f}s{extra}; log: {lay.server_log}{_sasl_note(lay)}"
     )
+
+
+def _finish_sasl(lay: BrokerLayout, java: str, deadline: float) -> list[str]:
+    """Once the broker answers: its SCRAM user exists and its SASL_SSL listener speaks TLS."""
+    if lay.sasl is None:
+        return []
+    notes = []
+    if sasl.add_users_if_needed(lay.sasl, _tool_base(lay, java), lay.bootstrap):
+        notes.append(f"added the SCRAM user {sasl.USERNAME!r} to the existing storage")
+    sasl.wait_tls(lay.sasl, deadline)
+    return notes
 
 
 def _sasl_note(lay: BrokerLayout) -> str:

@@ -253,13 +253,17 @@ def add_users_if_needed(listener: SaslListener, tool_cmd: list[str], plaintext: 
     if listener.scram_marker.exists():
         return False
     password = _password(listener)
-    config = ",".join(f"{m}=[password={password}]" for m in MECHANISMS)
-    cmd = [*tool_cmd, CONFIG_COMMAND, "--bootstrap-server", plaintext, "--alter"]
-    cmd += ["--entity-type", "users", "--entity-name", USERNAME, "--add-config", config]
-    done = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=120)
-    if done.returncode != 0:
-        tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-15:])
-        raise SaslSetupError(f"could not add the SCRAM user {USERNAME!r}:\n{tail}")
+    for mechanism in MECHANISMS:  # Kafka alters one credential of a user per request
+        cmd = [*tool_cmd, CONFIG_COMMAND, "--bootstrap-server", plaintext, "--alter"]
+        cmd += ["--entity-type", "users", "--entity-name", USERNAME]
+        cmd += ["--add-config", f"{mechanism}=[password={password}]"]
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False, timeout=120)
+        if done.returncode != 0:
+            output = (done.stdout + done.stderr).replace(password, "***")
+            tail = "\n".join(output.strip().splitlines()[-15:])
+            raise SaslSetupError(
+                f"could not add the SCRAM user {USERNAME!r} ({mechanism}):\n{tail}"
+            )
     mark_users_added(listener)
     return True
 
