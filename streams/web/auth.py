@@ -112,15 +112,17 @@ class Authenticator:
     def same_origin(self, request: Any) -> bool:
         """Whether a browser sent this request from a page of this site.
 
-        ``Sec-Fetch-Site`` when the browser sends it; else ``Origin`` (then
-        ``Referer``), whose host must be the one asked (or, from a trusted
-        proxy, ``X-Forwarded-Host``) or the public URL's. A request with none
-        of them does not come from a browser form of another site: browsers
-        send ``Origin`` with every cross-site POST.
+        ``Sec-Fetch-Site`` when the browser sends it (every current browser
+        does; under ``Referrer-Policy: no-referrer`` Chromium sends
+        ``Origin: null`` even for a form of the same site). Else ``Origin``
+        (then ``Referer``), whose host must be the one asked (or, from a
+        trusted proxy, ``X-Forwarded-Host``) or the public URL's. A request
+        with none of them does not come from a browser form of another site:
+        browsers send ``Origin`` with every cross-site POST.
         """
         fetch_site = request.headers.get("Sec-Fetch-Site")
-        if fetch_site is not None and fetch_site not in ("same-origin", "none"):
-            return False
+        if fetch_site is not None:  # the browser's own word, and it cannot be scripted
+            return fetch_site in ("same-origin", "none")
         origin = request.headers.get("Origin") or request.headers.get("Referer")
         if origin is None:
             return True

@@ -1,8 +1,12 @@
-"""The compliance dashboard in a real headless Chromium, with a real campaign behind it.
+"""A person signs in to the compliance dashboard in a real headless Chromium.
 
-The page loads with the admin token, shows the campaign and the numbers the
-SMTP catcher can confirm, and a screenshot is saved with the test's output
-(``dashboard.png`` in the test's ``tmp_path``, whose path the test prints).
+No header is injected: the browser opens ``/dashboard``, is sent to the
+sign-in page, the person types a wrong token (and is told so), then the
+compliance team's read-only token, and lands on the dashboard, which shows
+the campaign and the numbers the SMTP catcher can confirm. The session
+cookie the browser keeps is HttpOnly and SameSite=Strict; signing out ends
+it. Screenshots (``signin.png``, ``dashboard.png``) are saved in the test's
+``tmp_path``, whose path the test prints.
 """
 
 from __future__ import annotations
@@ -10,10 +14,12 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from playwright.async_api import async_playwright
+import pytest
+from playwright.async_api import async_playwright, expect
 
 from streams import topic_names as names
 from tests import examples
@@ -25,7 +31,13 @@ from tests.support.worker import WorkerProcess
 CID = "purpose:ai-training:v1"
 
 
-async def test_dashboard_shows_the_campaign_with_the_right_numbers(
+@pytest.fixture
+def worker_env(worker_env: dict[str, str]) -> dict[str, str]:
+    """The integration environment with the compliance team's read-only token."""
+    return {**worker_env, "PREAVIS_COMPLIANCE_TOKEN": "test-compliance-" + uuid.uuid4().hex}
+
+
+async def test_a_person_signs_in_and_sees_the_campaign_with_the_right_numbers(
     smtp_worker: WorkerProcess,
     mail_dir: Path,
     worker_env: dict[str, str],
@@ -57,23 +69,52 @@ async def test_dashboard_shows_the_campaign_with_the_right_numbers(
             executable_path=chromium, headless=True, args=CHROMIUM_ARGS
         )
         try:
-            context = await browser.new_context(
-                extra_http_headers={"Authorization": f"Bearer {worker_env['PREAVIS_ADMIN_TOKEN']}"},
-                viewport={"width": 1280, "height": 1600},
-            )
+            context = await browser.new_context(viewport={"width": 1280, "height": 1600})
             page = await context.new_page()
+            await page.goto(f"{smtp_worker.url}/dashboard")
+            assert page.url == f"{smtp_worker.url}/signin"  # sent to sign in
+            await expect(page.get_by_role("heading", level=1)).to_have_text(
+                "Sign in to the compliance dashboard"
+            )
+            token_field = page.get_by_label("Access token")
+            sign_in = page.get_by_role("button", name="Sign in")
+
+            await token_field.press_sequentially("not-the-token", delay=5)
+            await sign_in.click()
+            await expect(page.get_by_role("alert")).to_have_text("That token is not right.")
+            await expect(token_field).to_have_attribute("aria-invalid", "true")
+            assert not await context.cookies()
+
+            await token_field.press_sequentially(worker_env["PREAVIS_COMPLIANCE_TOKEN"], delay=5)
+            signin_shot = tmp_path / "signin.png"
+            await page.screenshot(path=str(signin_shot), full_page=True)
+            async with page.expect_navigation(url=f"{smtp_worker.url}/dashboard"):
+                await sign_in.click()
+            [cookie] = await context.cookies()
+            assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+            assert cookie["expires"] > time.time() + 25 * 60  # 30 minutes by default
+
             deadline = time.monotonic() + 60
             while True:  # until the worker's board has folded the whole campaign
-                response = await page.goto(f"{smtp_worker.url}/dashboard")
-                assert response is not None and response.status == 200
                 text = await page.inner_text("body")
                 if "completed" in text.lower() or time.monotonic() > deadline:
                     break
                 await asyncio.sleep(1)
+                response = await page.reload()
+                assert response is not None and response.status == 200
+                assert page.url == f"{smtp_worker.url}/dashboard"  # still signed in
             screenshot = tmp_path / "dashboard.png"
             await page.screenshot(path=str(screenshot), full_page=True)
-            print(f"dashboard screenshot: {screenshot}")
+            print(f"screenshots: {signin_shot} {screenshot}")
             summary_row = await page.inner_text("table tr:has-text('" + CID + "')")
+
+            # signing out ends the session: the dashboard sends the person back
+            await page.goto(f"{smtp_worker.url}/signout")
+            await page.get_by_role("button", name="Sign out").click()
+            await expect(page.get_by_role("status")).to_have_text("You are signed out.")
+            assert not await context.cookies()
+            await page.goto(f"{smtp_worker.url}/dashboard")
+            assert page.url == f"{smtp_worker.url}/signin"
         finally:
             await browser.close()
     assert CID in text

@@ -165,7 +165,11 @@ def test_a_session_changes_nothing_from_another_site(tmp_path: Path) -> None:
     ):
         request = fake_request(headers, method="POST", cookies=cookies)
         assert auth.session_of(request) is None, headers
-    for headers in ({}, {"Origin": "http://127.0.0.1:6066", "Sec-Fetch-Site": "same-origin"}):
+    for headers in (
+        {},
+        {"Origin": "http://127.0.0.1:6066"},
+        {"Origin": "null", "Sec-Fetch-Site": "same-origin"},  # Chromium under no-referrer
+    ):
         request = fake_request(headers, method="POST", cookies=cookies)
         assert auth.session_of(request) is not None, headers
     # reading is harmless: a GET navigation from elsewhere still sees the session
