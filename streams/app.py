@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import faust
 
 from notifications.smtp import SmtpPool
+from streams import kafka
 from streams.campaigns.fanout import Lookups
 from streams.locks import PartitionLocks
 from streams.metrics import Metrics
@@ -83,6 +84,8 @@ def create_app(settings: Settings) -> PreavisApp:
     app = PreavisApp(
         settings.app_id,
         broker=settings.faust_broker_url,
+        # TLS and SASL for Faust's producer, consumer and topic creation
+        broker_credentials=kafka.faust_credentials(settings),
         store=settings.store,
         datadir=str(datadir),
         topic_partitions=settings.topic_partitions,

@@ -42,13 +42,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import TopicPartition
 
 from notifications.audit import Format, VerifyError, VerifyReport, chain, verify_lines
 from notifications.audit_signature import SignatureCheck, fingerprint, sign
 from notifications.errors import InvalidEvent, PreavisError
 from notifications.smtp_reply import redact
+from streams import kafka
 from streams import topic_names as names
 from streams.audit_signing import read_private_key, signature_path, write_atomically
 from streams.events import (
@@ -162,8 +162,8 @@ async def read_topics(settings: Settings, topics: Iterable[str]) -> list[Fetched
     tps = await _partitions(settings, wanted)
     if not tps:
         return []
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers,
+    consumer = kafka.consumer(
+        settings,
         group_id=None,
         enable_auto_commit=False,
         isolation_level="read_committed",
@@ -197,7 +197,7 @@ async def read_topics(settings: Settings, topics: Iterable[str]) -> list[Fetched
 
 
 async def _partitions(settings: Settings, topics: list[str]) -> list[TopicPartition]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    admin = kafka.admin(settings)
     await admin.start()
     try:
         # list first: a metadata request naming a missing topic may auto-create it
