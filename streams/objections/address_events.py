@@ -14,7 +14,12 @@ one address, in order:
   an objection for the address; the index agent records it under the
   account, or under the pseudonym when the address belongs to nobody yet.
 
-No address travels here, only its digest.
+No address travels here, only its digest. The state lives in the index
+agent's table; the topic is only its input, so the agent writes a null
+tombstone on a digest after a release that emptied it, or after an objection
+that carried a free-text reason: compaction then drops the user id of an
+erased user and the reason from the topic (the table's changelog is
+compacted by Faust the same way).
 """
 
 from __future__ import annotations
@@ -68,12 +73,15 @@ AddressRecord = Annotated[
 _ADAPTER: TypeAdapter[AddressRecord] = TypeAdapter(AddressRecord)
 
 
-def decode_address_record(topic: str, key: bytes | None, value: bytes | None) -> AddressRecord:
-    """Parse a record of the index topic; :class:`InvalidEvent` names the field."""
+def decode_address_record(
+    topic: str, key: bytes | None, value: bytes | None
+) -> AddressRecord | None:
+    """Parse a record of the index topic (None for a tombstone); :class:`InvalidEvent`
+    names the field."""
     if topic != TOPIC_ADDRESS_INDEX:
         raise InvalidEvent(ROOT, f"no address records on topic {topic!r}")
     if value is None:
-        raise InvalidEvent(ROOT, "null value on the address index")
+        return None
     try:
         return _ADAPTER.validate_json(value)
     except ValidationError as exc:

@@ -18,6 +18,9 @@ person. The directory, though, is partitioned by user_id. So:
    recorded under the pseudonym as before, and kept pending.
 3. When an address with pending objections is indexed (the address joins),
    they are forwarded to the new owner's partition, and forgotten here.
+4. A release that empties a digest, and an objection with a reason, are
+   followed by a tombstone on the topic (see ``address_events``), so that
+   compaction keeps neither an erased user's id nor a reason there.
 
 One digest per link secret (current and old): a token signed before a
 rotation still finds its account, as long as its secret is configured.
@@ -129,7 +132,12 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
             key=request.user_id.encode(), value=encode_internal(request)
         )
 
+    async def forget_on_topic(digest: str) -> None:
+        await topics.address_index.send(key=digest.encode(), value=None)
+
     async def on_record(record: Any, raw: Any) -> None:
+        if record is None:
+            return  # our own tombstone
         state: dict[str, Any] = dict(index.get(record.digest) or {})
         owner = state.get("user_id")
         if isinstance(record, AddressIndexed):
@@ -142,20 +150,27 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
         elif isinstance(record, AddressReleased):
             if owner == record.user_id:
                 del index[record.digest]
+                await forget_on_topic(record.digest)
         elif isinstance(record, AddressObjection):
             request = record.request
             if owner:
                 await forward(request.model_copy(update={"user_id": owner}))
-                return
-            await forward(request)  # under the pseudonym, as for an address of nobody
-            pending = dict(state.get("pending") or {})
-            for purpose_id in request.purposes:
-                # the reason stays with the pseudonymous record only: no free text kept here
-                pending.setdefault(
-                    purpose_id,
-                    request.model_dump(mode="json", exclude={"user_id", "purposes", "reason"}),
-                )
-            index[record.digest] = {"user_id": None, "pending": pending}
+            else:
+                await forward(request)  # under the pseudonym, as for an address of nobody
+                keep_pending(record.digest, state, request)
+            if request.reason:
+                await forget_on_topic(record.digest)
+
+    def keep_pending(digest: str, state: dict[str, Any], request: ObjectionRequest) -> None:
+        """Remember the purposes objected to, for the day the address joins."""
+        pending = dict(state.get("pending") or {})
+        for purpose_id in request.purposes:
+            # the reason stays with the pseudonymous record only: no free text kept here
+            pending.setdefault(
+                purpose_id,
+                request.model_dump(mode="json", exclude={"user_id", "purposes", "reason"}),
+            )
+        index[digest] = {"user_id": None, "pending": pending}
 
     app.preavis_user_hooks.append(on_user_changed)
     app.preavis_erase_hooks.append(on_user_erased)
