@@ -42,6 +42,7 @@ from streams.internal_events import (
 )
 from streams.objections import address_index
 from streams.objections.confirmations import send_confirmation
+from streams.objections.reasons import attach_reasons
 from streams.routing import run_guarded
 
 if TYPE_CHECKING:
@@ -64,6 +65,7 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
         help="user_id -> purposes objected to (objection id, campaign, channel, time)",
     )
     exclusion_table: Any = app.tables[exclusions.TABLE_NAME]
+    reasons = attach_reasons(app, settings)  # free text: kept apart, erased with the user
     catalog: CampaignCatalog = app.preavis_catalog
     pending_emails: set[asyncio.Task[None]] = set()
 
@@ -133,7 +135,15 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
                 campaign_id=request.campaign_id,
                 channel=request.channel,
                 received_at=request.received_at,
-                reason=request.reason,
+                reason=None,  # never on the proof topic: streams.objections.reasons
+            )
+            reasons.keep(
+                request.user_id,
+                event.objection_id,
+                purpose_id,
+                request.reason,
+                request.received_at,
+                raw.message,
             )
             await topics.objections.send(
                 key=request.user_id.encode(),
@@ -161,6 +171,14 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
     async def on_platform_record(event: Any, raw: Any) -> None:
         if isinstance(event, ObjectionRecorded):
             if event.purpose_id not in (objections.get(event.user_id) or {}):
+                reasons.keep(
+                    event.user_id,
+                    event.objection_id,
+                    event.purpose_id,
+                    event.reason,
+                    event.received_at,
+                    raw.message,
+                )
                 await record(event, raw.message.partition)
         elif isinstance(event, ObjectionWithdrawn):
             state = without_objection(objections.get(event.user_id), event.purpose_id)
