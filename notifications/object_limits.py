@@ -9,10 +9,9 @@ limits, all in memory and on an injected clock:
 - :class:`ClientLimiter`: at most ``per_minute`` requests per client (a token
   bucket). An IPv6 client counts by its /64, which one host usually holds
   whole: otherwise one host would be a billion clients.
-- :func:`client_address`: who the client is. The peer address of the
-  connection, unless the peer is one of ``trusted_proxies``: then the
-  right-most hop of ``X-Forwarded-For`` that is not a trusted proxy (hops to
-  its left were written by the client and prove nothing).
+
+Who the client is comes from :func:`notifications.forwarding.client_address`
+(the peer, or the right-most hop a trusted proxy did not add).
 
 Memory stays bounded: addresses and clients are kept as 16-byte keyed hashes
 (a random key per process, so the table is useless to whoever dumps it),
@@ -33,15 +32,11 @@ import ipaddress
 import os
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
-__all__ = [
-    "ClientLimiter",
-    "IpNetwork",
-    "SendLimiter",
-    "client_address",
-    "parse_networks",
-]
+from notifications.forwarding import parse_ip
+
+__all__ = ["ClientLimiter", "SendLimiter"]
 
 HOUR = 3600.0
 DAY = 86400.0
@@ -50,8 +45,6 @@ MAX_ADDRESSES = 100_000
 MAX_CLIENTS = 100_000
 _HASH_BYTES = 16
 
-IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 Clock = Callable[[], float]
 
 
@@ -167,71 +160,3 @@ def _bucket_of(client: str) -> str:
     if isinstance(ip, ipaddress.IPv6Address):
         return str(ipaddress.IPv6Network((ip, 64), strict=False))
     return str(ip) if ip is not None else client
-
-
-def parse_ip(text: str | None) -> IpAddress | None:
-    """An address from a peer or a forwarded hop (``1.2.3.4``, ``1.2.3.4:80``,
-    ``[2001:db8::1]:443``, ``::ffff:1.2.3.4``); None for anything else."""
-    if not text:
-        return None
-    value = text.strip()
-    if value.startswith("["):
-        value = value[1:].partition("]")[0]
-    elif value.count(":") == 1:
-        value = value.partition(":")[0]
-    try:
-        ip = ipaddress.ip_address(value)
-    except ValueError:
-        return None
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
-    return ip
-
-
-def parse_networks(text: str) -> tuple[IpNetwork, ...]:
-    """``trusted_proxies``: comma-separated addresses or CIDR networks.
-
-    ValueError names the entry that is neither, so that a typo stops the
-    worker at start-up instead of trusting nobody (or everybody) in silence.
-    """
-    networks: list[IpNetwork] = []
-    for entry in (part.strip() for part in text.split(",")):
-        if not entry:
-            continue
-        try:
-            networks.append(ipaddress.ip_network(entry, strict=False))
-        except ValueError as exc:
-            raise ValueError(f"{entry!r} is not an IP address or network") from exc
-    return tuple(networks)
-
-
-def client_address(
-    peer: str | None, forwarded_for: Iterable[str], trusted: tuple[IpNetwork, ...]
-) -> str:
-    """The client a request counts against.
-
-    ``forwarded_for`` are the values of every ``X-Forwarded-For`` header, in
-    order. They are read only when the peer is a trusted proxy, from the right:
-    each trusted proxy appended the address it received the request from, so
-    the right-most hop that is not a trusted proxy is the first one nobody
-    could forge. A hop that is not an address stops the walk at the proxy
-    that wrote it.
-    """
-    current = parse_ip(peer)
-    if current is None:
-        return (peer or "unknown")[:64]
-    if not _is_trusted(current, trusted):
-        return str(current)
-    hops = [hop for value in forwarded_for for hop in value.split(",") if hop.strip()]
-    for hop in reversed(hops):
-        ip = parse_ip(hop)
-        if ip is None:
-            break
-        current = ip
-        if not _is_trusted(ip, trusted):
-            break
-    return str(current)
-
-
-def _is_trusted(ip: IpAddress, trusted: tuple[IpNetwork, ...]) -> bool:
-    return any(ip.version == network.version and ip in network for network in trusted)

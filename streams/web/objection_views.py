@@ -35,7 +35,7 @@ from faust.web import View
 from notifications.addresses import digest_of_pseudonym, index_keys, pseudonymous_user_id
 from notifications.audience import is_deliverable_address
 from notifications.links import InvalidToken, TokenClaims, objection_url, sign_token, verify_token
-from notifications.object_limits import ClientLimiter, SendLimiter, client_address, parse_networks
+from notifications.object_limits import ClientLimiter, SendLimiter
 from notifications.web_pages import (
     ERROR_INVALID_EMAIL,
     ERROR_UNKNOWN_PURPOSE,
@@ -48,6 +48,7 @@ from streams.objections.address_events import AddressObjection
 from streams.objections.address_index import link_secrets
 from streams.objections.object_requests import ObjectMail, start_object_mailer
 from streams.web.auth import is_admin
+from streams.web.proxies import TrustedProxies
 
 if TYPE_CHECKING:
     from streams.app import PreavisApp
@@ -67,15 +68,6 @@ SECURITY_HEADERS = {
 TOO_MANY_REQUESTS = 429
 
 
-def peer_of(request: Any) -> str | None:
-    """The address at the other end of the connection (never a header)."""
-    transport = request.transport
-    peer = transport.get_extra_info("peername") if transport is not None else None
-    if isinstance(peer, tuple) and peer:
-        return str(peer[0])
-    return None
-
-
 def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
     """Add the objection pages and API."""
     pages = WebPages()
@@ -83,7 +75,7 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
     secret = settings.link_keys()  # PREAVIS_LINK_SECRET signs; PREAVIS_LINK_SECRETS_OLD verify
     # /object: the link's pseudonym is keyed like the address index (current secret)
     index_key = index_keys(link_secrets(settings))[0]
-    trusted_proxies = parse_networks(settings.trusted_proxies)
+    proxies = TrustedProxies(settings.trusted_proxies)
     send_limiter = SendLimiter(settings.object_daily_cap)
     client_limiter = ClientLimiter(settings.object_client_per_minute)
     object_mail = start_object_mailer(app, settings)
@@ -202,9 +194,7 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
             return respond(self, pages.object_form(language, self._purposes(language)))
 
         async def post(self, request: Any) -> Any:
-            client = client_address(
-                peer_of(request), request.headers.getall("X-Forwarded-For", []), trusted_proxies
-            )
+            client = proxies.client_address(request)
             if not client_limiter.allow(client):
                 object_mail.count("limited")
                 language = page_language(request.headers.get("Accept-Language"))

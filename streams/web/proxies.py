@@ -9,23 +9,9 @@ own address.
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def parse_networks(spec: str) -> tuple[Network, ...]:
-    """``"10.0.0.0/8, 127.0.0.1"`` as networks; a malformed entry is an error at start-up."""
-    networks = []
-    for item in spec.split(","):
-        item = item.strip()
-        if item:
-            try:
-                networks.append(ipaddress.ip_network(item, strict=False))
-            except ValueError as error:
-                raise ValueError(f"PREAVIS_TRUSTED_PROXIES: {item!r} is not an address") from error
-    return tuple(networks)
+from notifications.forwarding import client_address, is_trusted, parse_ip, parse_networks
 
 
 class TrustedProxies:
@@ -36,24 +22,14 @@ class TrustedProxies:
 
     def trusts(self, address: str | None) -> bool:
         """Whether ``address`` (an IP, maybe with an IPv6 zone) is one of the proxies."""
-        if not address or not self.networks:
-            return False
-        try:
-            ip = ipaddress.ip_address(address.split("%", 1)[0])
-        except ValueError:
-            return False
-        return any(ip in network for network in self.networks)
+        ip = parse_ip(address.split("%", 1)[0]) if address else None
+        return ip is not None and is_trusted(ip, self.networks)
 
     def client_address(self, request: Any) -> str:
         """The client's address: the peer, or the last hop a trusted proxy did not add."""
-        peer = peer_address(request)
-        if not self.trusts(peer):
-            return peer
-        hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",")]
-        for hop in reversed([h for h in hops if h]):
-            if not self.trusts(hop):
-                return str(hop)
-        return peer
+        return client_address(
+            peer_address(request), request.headers.getall("X-Forwarded-For", []), self.networks
+        )
 
     def forwarded_header(self, request: Any, header: str | None) -> str | None:
         """The value of ``header`` when a trusted proxy sent the request, else ``None``."""

@@ -11,14 +11,8 @@ from notifications.addresses import (
     index_keys,
     pseudonymous_user_id,
 )
-from notifications.object_limits import (
-    DAY,
-    HOUR,
-    ClientLimiter,
-    SendLimiter,
-    client_address,
-    parse_networks,
-)
+from notifications.forwarding import client_address, parse_networks
+from notifications.object_limits import DAY, HOUR, ClientLimiter, SendLimiter
 
 
 class Clock:

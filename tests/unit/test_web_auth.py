@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 from multidict import CIMultiDict
 
+from notifications.forwarding import parse_networks
 from notifications.signin_page import SignInPage, SignInView
 from streams.app import create_app
 from streams.settings import Settings
 from streams.web.auth import Authenticator, Role, is_admin
-from streams.web.proxies import TrustedProxies, parse_networks
+from streams.web.proxies import TrustedProxies
 from streams.web.server import aiohttp_application
 from streams.web.sessions import SessionCodec, derive_key
 from streams.web.surface import ROUTES, Face, face_of, faces_of_port
