@@ -52,15 +52,6 @@ INDEX_TABLE = "address_index"
 OWNERS_TABLE = "address_owners"
 
 
-def link_secrets(settings: Settings) -> list[bytes]:
-    """Every link secret, the signing one first, then the old ones still accepted."""
-    secrets = [settings.require_link_secret().get_secret_value().encode()]
-    if settings.link_secrets_old is not None:
-        old = settings.link_secrets_old.get_secret_value().split(",")
-        secrets += [s.strip().encode() for s in old if s.strip()]
-    return secrets
-
-
 def digests_of(keys: tuple[bytes, ...], entry: dict[str, Any] | None) -> list[str]:
     """The index digests of a directory entry's address (none without one)."""
     address = (entry or {}).get("email")
@@ -82,7 +73,7 @@ def pending_request(owner: str, purpose_id: str, kept: dict[str, Any]) -> Object
 
 def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
     """Add the index, its directory and erasure hooks, and its agent."""
-    keys = index_keys(link_secrets(settings))
+    keys = index_keys(settings.link_keys().verifying)
     index = app.Table(
         INDEX_TABLE,
         key_type=str,

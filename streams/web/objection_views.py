@@ -45,7 +45,6 @@ from notifications.web_pages import (
 )
 from streams.internal_events import ObjectionRequest, encode_internal
 from streams.objections.address_events import AddressObjection
-from streams.objections.address_index import link_secrets
 from streams.objections.object_requests import ObjectMail, start_object_mailer
 from streams.web.auth import is_admin
 from streams.web.proxies import TrustedProxies
@@ -74,7 +73,7 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
     catalog = app.preavis_catalog
     secret = settings.link_keys()  # PREAVIS_LINK_SECRET signs; PREAVIS_LINK_SECRETS_OLD verify
     # /object: the link's pseudonym is keyed like the address index (current secret)
-    index_key = index_keys(link_secrets(settings))[0]
+    index_key = index_keys(settings.link_keys().verifying)[0]
     proxies = TrustedProxies(settings.trusted_proxies)
     send_limiter = SendLimiter(settings.object_daily_cap)
     client_limiter = ClientLimiter(settings.object_client_per_minute)
