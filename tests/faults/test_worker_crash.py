@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 import time
 
+import pytest
+
 from streams import topic_names as names
 from streams.publish import partition_for
 from tests import examples
@@ -69,6 +71,9 @@ async def start_campaign(
     return campaign_id, expected, partition_of
 
 
+# tens of thousands of notices through a kill and a restart: minutes on a
+# loaded 2-core machine, more than the suite's default ceiling
+@pytest.mark.timeout(600)
 async def test_worker_killed_mid_campaign_and_restarted_notifies_everyone_once(
     relay: SmtpServer, workers: Workers, worker_env: dict[str, str]
 ) -> None:
@@ -132,6 +137,9 @@ async def test_worker_killed_mid_campaign_and_restarted_notifies_everyone_once(
     await check_counted_once(second.url, worker_env["PREAVIS_ADMIN_TOKEN"], campaign_id, USERS)
 
 
+# tens of thousands of notices through a kill and a restart: minutes on a
+# loaded 2-core machine, more than the suite's default ceiling
+@pytest.mark.timeout(600)
 async def test_two_workers_one_killed_the_other_takes_over_and_finishes(
     relay: SmtpServer, workers: Workers, worker_env: dict[str, str]
 ) -> None:
