@@ -33,16 +33,17 @@ from typing import Any
 
 from aiokafka import TopicPartition
 
-from notifications.mail_capture import start_capture
-from streams import kafka, localbroker
+from streams import kafka
 from streams import topic_names as names
 from streams.admin import ensure_topics
 from streams.internal_events import TOPIC_LEDGER
+from streams.local import broker as localbroker
+from streams.local.mail_capture import start_capture
 from streams.publish import import_users
 from streams.settings import Settings
 from streams.topics import TOPIC_SPECS
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 MAIL_DIR = Path("var/demo-mail")
 NOTICE_DAYS = 45
 DEMO_USERS = 3000
