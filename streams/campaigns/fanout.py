@@ -25,7 +25,7 @@ from typing import Any
 from notifications.audience import AudienceRules, Decision, Outcome, decide
 from notifications.campaign import Kind, purposes_of, rules_of, start_of
 from notifications.i18n import pick_language
-from streams.batch_writer import PartitionWriter
+from streams.runtime.batch_writer import PartitionWriter
 from streams.campaigns.outputs import CampaignOutputs
 
 DONE = "\uffffdone"
