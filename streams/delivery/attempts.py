@@ -42,10 +42,10 @@ from notifications.errors import InvalidEvent
 from notifications.mime import HeaderInjection, InvalidAddress, build_notice, message_id_for
 from notifications.render import NoticeContext, NoticeRenderer, RenderedNotice, pick_language
 from notifications.smtp import Outcome, SmtpPool, backoff_delay
-from streams.runtime.acked import send_acked, set_acked
 from streams.campaigns.outputs import notice_id
 from streams.events import NoticeDelivery, encode
 from streams.internal_events import FinalOutcome, NoticeJob, NoticeRetry, encode_internal
+from streams.runtime.acked import send_acked, set_acked
 
 FINAL_STATUSES = frozenset({"sent", "failed", "bounced", "suppressed"})
 BACKOFF_CAP_SECONDS = 30.0
