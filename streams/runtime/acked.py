@@ -11,8 +11,10 @@ acknowledged only after everything it wrote is durable.
 
 Upstream (faust-streaming 0.15): ``faust/topics.py``, ``Topic.send`` (returns
 a future of the broker's acknowledgement, which callers usually drop);
-``faust/tables/table.py``, ``Table._set_key`` (what ``table[key] = value``
-does: ``send_changelog`` then the store) and ``faust/tables/base.py``,
+``mode/utils/collections.py``, ``ManagedUserDict.__setitem__`` (what
+``table[key] = value`` does: ``on_key_set``, then the store),
+``faust/tables/table.py``, ``Table.on_key_set`` (sends the changelog record
+and drops its future) and ``faust/tables/base.py``,
 ``Collection.send_changelog`` (returns the ``FutureMessage``) and ``Collection.data``.
 """
 
