@@ -11,6 +11,7 @@ the module named in the test, check the new upstream code, and adapt both.
 from __future__ import annotations
 
 import inspect
+import json
 import tomllib
 from importlib.metadata import version
 from pathlib import Path
@@ -30,6 +31,7 @@ from mode.utils.collections import ManagedUserDict
 from packaging.requirements import Requirement
 
 from streams.app import create_app
+from streams.runtime.partition_scan import scan_partition
 from streams.runtime.rewind import RewindingConsumer, RewindingConsumerThread, RewindingTransport
 from streams.settings import Settings
 
@@ -205,3 +207,34 @@ def test_a_full_batch_refuses_the_record() -> None:
     builder = BatchBuilder(100, 0, is_transactional=False)
     assert builder.append(key=b"k", value=b"v", timestamp=None) is not None
     assert builder.append(key=b"k", value=b"v" * 200, timestamp=None) is None
+
+
+def _directory(tmp_path: Path, store: str) -> Any:
+    app = faust.App(f"canary-{store[:3]}", store=store, datadir=str(tmp_path), autodiscover=False)
+    return app.Table("directory", key_type=str, value_type=None, partitions=2)
+
+
+def test_partition_scan_reads_one_rocksdb_partition_in_key_order(tmp_path: Path) -> None:
+    """The production path (``rocksdb://``): keys as Faust's store encodes them,
+    one database per partition, the offset key skipped, resumed after a key."""
+    pytest.importorskip("rocksdict")
+    table = _directory(tmp_path, "rocksdb://")
+    store = table.data
+    # the order partition_scan assumes: a str key is stored as its JSON bytes
+    assert store._encode_key("ü-1") == json.dumps("ü-1").encode()
+    for partition, keys in {0: ["u3", "u1", "u10"], 1: ["u2"]}.items():
+        db = store._db_for_partition(partition)
+        for key in keys:
+            db.put(store._encode_key(key), store._encode_value({"partition": partition, "k": key}))
+    store.set_persisted_offset(faust.types.TP(table.changelog_topic.get_topic_name(), 0), 41)
+    assert [k for k, _ in scan_partition(table, 0)] == ["u1", "u10", "u3"]
+    assert [k for k, _ in scan_partition(table, 0, after="u10")] == ["u3"]
+    assert [v for _, v in scan_partition(table, 1)] == [{"partition": 1, "k": "u2"}]
+    assert store.persisted_offset(faust.types.TP(table.changelog_topic.get_topic_name(), 0)) == 41
+
+
+def test_partition_scan_filters_the_memory_store_on_the_stored_partition(tmp_path: Path) -> None:
+    table = _directory(tmp_path, "memory://")
+    table.data.data.update({"u3": {"partition": 0}, "u1": {"partition": 0}, "u2": {"partition": 1}})
+    assert [k for k, _ in scan_partition(table, 0)] == ["u1", "u3"]
+    assert [k for k, _ in scan_partition(table, 0, after="u1")] == ["u3"]
