@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from streams.offset_gaps import GAP_MESSAGE
+from streams.runtime.offset_gaps import GAP_MESSAGE
 from streams.settings import Settings
 from tests.faults.support import FIGURES, Mailbox
 from tests.integration.conftest import _broker_is_up
