@@ -30,6 +30,8 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 
+from notifications.template_folder import template_folder
+
 __all__ = ["DashboardRenderer"]
 
 TEMPLATE = "web/dashboard.html.j2"
@@ -74,7 +76,7 @@ class DashboardRenderer:
     """Renders the compliance dashboard from one Jinja2 environment, built once."""
 
     def __init__(self, templates_dir: Path | None = None) -> None:
-        folder = templates_dir or Path(__file__).resolve().parent.parent / "templates"
+        folder = templates_dir or template_folder()
         self.env = Environment(
             loader=FileSystemLoader(folder),
             autoescape=lambda name: name is not None and name.endswith((".html", ".html.j2")),

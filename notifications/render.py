@@ -35,6 +35,7 @@ from notifications.i18n import (
     pick_language,
     pick_text,
 )
+from notifications.template_folder import template_folder
 
 __all__ = [
     "SUPPORTED_LANGUAGES",
@@ -124,7 +125,7 @@ class NoticeRenderer:
     """Renders notices from one Jinja2 environment, built once."""
 
     def __init__(self, templates_dir: Path | None = None) -> None:
-        folder = templates_dir or Path(__file__).resolve().parent.parent / "templates"
+        folder = templates_dir or template_folder()
         self.catalogs = load_catalogs(folder / "email" / "i18n")
         self.env = Environment(
             loader=FileSystemLoader(folder),

@@ -17,6 +17,8 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from notifications.template_folder import template_folder
+
 __all__ = ["SignInPage", "SignInView"]
 
 TEMPLATE = "web/signin.html.j2"
@@ -35,7 +37,7 @@ class SignInPage:
     """Renders the sign-in page from one Jinja2 environment, built once."""
 
     def __init__(self, templates_dir: Path | None = None) -> None:
-        folder = templates_dir or Path(__file__).resolve().parent.parent / "templates"
+        folder = templates_dir or template_folder()
         css = (folder / "web" / "page.css").read_text(encoding="utf-8").strip()
         if "<" in css:
             raise ValueError("templates/web/page.css must not contain '<'")

@@ -35,6 +35,7 @@ from notifications.i18n import (
     pick_language,
 )
 from notifications.render import _fill_filter, _wrap_filter
+from notifications.template_folder import template_folder
 
 __all__ = [
     "ERROR_INVALID_EMAIL",
@@ -127,7 +128,7 @@ class WebPages:
     """Renders the objection pages and emails from one Jinja2 environment, built once."""
 
     def __init__(self, templates_dir: Path | None = None) -> None:
-        folder = templates_dir or Path(__file__).resolve().parent.parent / "templates"
+        folder = templates_dir or template_folder()
         self.catalogs = load_catalogs(folder / "web" / "i18n")
         self.email_catalogs = load_catalogs(folder / "email" / "i18n_objections")
         css = (folder / "web" / "page.css").read_text(encoding="utf-8").strip()

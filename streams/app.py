@@ -23,8 +23,8 @@ from streams import kafka
 from streams.campaigns.fanout import Lookups
 from streams.locks import PartitionLocks
 from streams.metrics import Metrics
-from streams.offset_gaps import OffsetGaps
-from streams.rewind import RewindingTransport
+from streams.runtime.offset_gaps import OffsetGaps
+from streams.runtime.rewind import RewindingTransport
 from streams.settings import Settings, smtp_config
 from streams.topics import Topics, TopicSpec, declare_topics
 
@@ -42,7 +42,7 @@ DOMAINS: tuple[str, ...] = (
     "streams.web.compliance_views",
     "streams.metrics",
     "streams.watch.agents",
-    "streams.recovery_guard",
+    "streams.runtime.recovery_guard",
 )
 
 
@@ -64,17 +64,12 @@ class PreavisApp(faust.App):
     preavis_catalog: CampaignCatalog
     preavis_board: CampaignBoard
     preavis_metrics: Metrics
-    # offsets that never reached the job agents (streams.offset_gaps)
+    # offsets that never reached the job agents (streams.runtime.offset_gaps)
     preavis_offset_gaps: OffsetGaps
     # called after each directory upsert: (user_id, old entry, new entry, partition)
     preavis_user_hooks: list[UserHook]
     # called on erasure, in the users event's partition: (user_id) -> None
     preavis_erase_hooks: list[Callable[[str], None]]
-
-    def _new_transport(self) -> Any:
-        """Faust's Kafka transport, whose seek to committed also rewinds
-        partitions that have no commit yet (see :mod:`streams.rewind`)."""
-        return RewindingTransport(self.conf.broker_consumer, self)
 
 
 def create_app(settings: Settings) -> PreavisApp:
@@ -114,6 +109,10 @@ def create_app(settings: Settings) -> PreavisApp:
         table_standby_replicas=0,
         autodiscover=False,
     )
+    # Faust's Kafka transport, whose seek to committed also rewinds partitions
+    # that have no commit yet (streams.runtime.rewind); set through the public
+    # setter before anything (the topics' conductor) asks for the transport
+    app.transport = RewindingTransport(app.conf.broker_consumer, app)
     app.preavis_settings = settings
     app.preavis_topics = declare_topics(app, settings)
     app.preavis_lookups = Lookups()

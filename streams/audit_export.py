@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -162,38 +161,11 @@ async def read_topics(settings: Settings, topics: Iterable[str]) -> list[Fetched
     tps = await _partitions(settings, wanted)
     if not tps:
         return []
-    consumer = kafka.consumer(
-        settings,
-        group_id=None,
-        enable_auto_commit=False,
-        isolation_level="read_committed",
-    )
-    await consumer.start()
     fetched: list[Fetched] = []
-    try:
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        ends: dict[TopicPartition, int] = await consumer.end_offsets(tps)
-        pending = {tp for tp in tps if ends[tp] > 0}
-        last_progress = time.monotonic()
-        while pending:
-            batch = await consumer.getmany(*pending, timeout_ms=1000)
-            for tp, records in batch.items():
-                for r in records:
-                    if r.offset < ends[tp]:
-                        fetched.append(Fetched(r.topic, r.partition, r.offset, r.key, r.value))
-                if records:
-                    last_progress = time.monotonic()
-            for tp in list(pending):
-                if await consumer.position(tp) >= ends[tp]:
-                    pending.discard(tp)
-                    last_progress = time.monotonic()
-            if pending and time.monotonic() - last_progress > READ_STALL_SECONDS:
-                stuck = ", ".join(sorted(f"{tp.topic}/{tp.partition}" for tp in pending))
-                raise PreavisError(f"could not read {stuck} up to its end offset")
-        return fetched
-    finally:
-        await consumer.stop()
+    async for fetch in kafka.read_to_end(settings, tps):
+        for records in fetch.records.values():
+            fetched.extend(Fetched(r.topic, r.partition, r.offset, r.key, r.value) for r in records)
+    return fetched
 
 
 async def _partitions(settings: Settings, topics: list[str]) -> list[TopicPartition]:

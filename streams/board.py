@@ -15,7 +15,6 @@ worker's start reads one document per campaign, not every notice's history.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -53,22 +52,14 @@ class CampaignBoard:
 
 async def follow(board: CampaignBoard, settings: Settings, topic: str, partitions: int) -> None:
     """Keep ``board`` up to date with changelog ``topic`` until cancelled."""
-    consumer = kafka.consumer(settings, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        tps = [TopicPartition(topic, p) for p in range(partitions)]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        while True:
-            for records in (await consumer.getmany(timeout_ms=1000)).values():
-                # a campaign's document is rewritten for every notice's outcome
-                # (~2 KB each): only the last of a batch is worth parsing
-                latest = {record.key: record.value for record in records}
-                for key, value in latest.items():
-                    board.take(key, value)
-    finally:
-        with contextlib.suppress(Exception):
-            await consumer.stop()
+    tps = [TopicPartition(topic, p) for p in range(partitions)]
+    async for fetch in kafka.read_to_end(settings, tps, follow=True):
+        for records in fetch.records.values():
+            # a campaign's document is rewritten for every notice's outcome
+            # (~2 KB each): only the last of a batch is worth parsing
+            latest = {record.key: record.value for record in records}
+            for key, value in latest.items():
+                board.take(key, value)
 
 
 def register(app: Any, topics: Any, settings: Any) -> None:

@@ -10,8 +10,6 @@ accepted), and the latest version of each purpose.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -70,25 +68,15 @@ class CampaignCatalog:
 
 async def follow(catalog: CampaignCatalog, settings: Settings, partitions: int) -> None:
     """Keep ``catalog`` up to date until cancelled."""
-    consumer = kafka.consumer(settings, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        tps = [
-            TopicPartition(topic, p)
-            for topic in (names.TOPIC_PURPOSES, names.TOPIC_TERMS)
-            for p in range(partitions)
-        ]
-        consumer.assign(tps)
-        await consumer.seek_to_beginning(*tps)
-        while True:
-            for records in (await consumer.getmany(timeout_ms=1000)).values():
-                for record in records:
-                    catalog.take(record.topic, record.value)
-    except asyncio.CancelledError:
-        raise
-    finally:
-        with contextlib.suppress(Exception):
-            await consumer.stop()
+    tps = [
+        TopicPartition(topic, p)
+        for topic in (names.TOPIC_PURPOSES, names.TOPIC_TERMS)
+        for p in range(partitions)
+    ]
+    async for fetch in kafka.read_to_end(settings, tps, follow=True):
+        for records in fetch.records.values():
+            for record in records:
+                catalog.take(record.topic, record.value)
 
 
 def register(app: Any, topics: Any, settings: Any) -> None:

@@ -111,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _audit(args)
         settings = load_settings()
         if args.command == "demo":
-            from streams.demo import run_demo
+            from streams.local.demo import run_demo
 
             return run_demo(settings, exit_when_done=args.exit, timeout=args.timeout)
         if args.command == "worker":
@@ -143,7 +143,7 @@ def _first_setting_error(exc: ValidationError) -> str:
 
 
 def _kafka(action: str) -> int:
-    from streams import localbroker
+    from streams.local import broker as localbroker
 
     if action == "up":
         print(localbroker.up())

@@ -12,15 +12,30 @@ The settings are checked when a client is made (the worker makes its Faust
 credentials at start-up), and a mistake is reported with the variable that
 holds it, e.g. ``PREAVIS_KAFKA_SASL_PASSWORD is not set: ...``. The password
 leaves its ``SecretStr`` only in this module, and only towards aiokafka.
+
+It also holds the one way preavis reads a topic to its end
+(:func:`read_from_start`, :func:`read_to_end`): the end offsets are taken
+when the read starts, every partition is read from its first offset up to its
+own end (records appended meanwhile are left for the next read), a read that
+makes no progress for ``stall_seconds`` fails with :class:`ReadStalled`
+instead of hanging, and tombstones (``value is None``) are handed to the
+caller like any record. With ``follow=True`` the read goes on past the end
+and never stops: how the catalog, the campaign board and the exclusion list
+keep up with their topics.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import ssl
+import time
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.helpers import create_ssl_context
 
@@ -31,15 +46,21 @@ if TYPE_CHECKING:
     import faust
 
 __all__ = [
+    "Fetch",
     "KafkaSettingError",
+    "ReadStalled",
     "admin",
     "client_kwargs",
     "consumer",
     "faust_credentials",
     "producer",
+    "read_from_start",
+    "read_to_end",
     "security_kwargs",
     "ssl_context",
 ]
+
+log = logging.getLogger(__name__)
 
 _TLS = frozenset({"SSL", "SASL_SSL"})
 _SASL = frozenset({"SASL_PLAINTEXT", "SASL_SSL"})
@@ -126,6 +147,114 @@ def producer(settings: Settings, **kwargs: Any) -> AIOKafkaProducer:
 def admin(settings: Settings, **kwargs: Any) -> AIOKafkaAdminClient:
     """An ``AIOKafkaAdminClient`` for the configured cluster; ``kwargs`` tune it."""
     return AIOKafkaAdminClient(**_merge(settings, kwargs))
+
+
+#: seconds a read to the end may go without progress before it fails
+READ_STALL_SECONDS = 30.0
+
+
+class ReadStalled(PreavisError):
+    """A read to the end made no progress: the partitions named could not be read."""
+
+
+@dataclass(frozen=True)
+class Fetch:
+    """One poll of a read: the records by partition, in offset order.
+
+    ``caught_up`` is True from the poll on which every partition has reached
+    the end offset taken when the read started (on that poll ``records`` may
+    be empty); ``positions`` are the next offsets to read, after ``records``.
+    """
+
+    records: dict[TopicPartition, list[Any]]
+    positions: dict[TopicPartition, int]
+    caught_up: bool
+
+
+async def read_from_start(
+    consumer: AIOKafkaConsumer,
+    partitions: Sequence[TopicPartition],
+    *,
+    follow: bool = False,
+    stall_seconds: float = READ_STALL_SECONDS,
+    poll_ms: int = 1000,
+) -> AsyncIterator[Fetch]:
+    """Read ``partitions`` with the started ``consumer``, from their first offset.
+
+    Without ``follow``, stops once every partition has reached the end offset
+    taken at the start; records at or past it are not yielded. With
+    ``follow``, reads on forever, every record, and each poll is yielded
+    (empty ones too); a partition that makes no progress towards its end is
+    logged every ``stall_seconds`` instead of failing the read.
+    """
+    tps = list(partitions)
+    if not tps:
+        if follow:
+            raise ValueError("nothing to follow: no partitions")
+        return
+    consumer.assign(tps)
+    await consumer.seek_to_beginning(*tps)
+    ends: dict[TopicPartition, int] = await consumer.end_offsets(tps)
+    pending = {tp for tp in tps if ends[tp] > 0}
+    positions = {tp: 0 for tp in tps}
+    if not pending:
+        yield Fetch({}, positions, caught_up=True)
+        if not follow:
+            return
+    last_progress = time.monotonic()
+    while True:
+        # following, every record counts; reading to the end, only those below it
+        reading = set(tps) if follow else pending
+        batch = await consumer.getmany(*reading, timeout_ms=poll_ms)
+        records: dict[TopicPartition, list[Any]] = {}
+        for tp, fetched in batch.items():
+            kept = fetched if follow else [r for r in fetched if r.offset < ends[tp]]
+            if kept:
+                records[tp] = kept
+            if fetched:
+                last_progress = time.monotonic()
+        for tp in tps:
+            positions[tp] = await consumer.position(tp)
+        was_pending = bool(pending)
+        for tp in list(pending):
+            if positions[tp] >= ends[tp]:
+                pending.discard(tp)
+                last_progress = time.monotonic()
+        if was_pending or follow:
+            yield Fetch(records, dict(positions), caught_up=not pending)
+        if not pending and not follow:
+            return
+        if pending and time.monotonic() - last_progress > stall_seconds:
+            stuck = ", ".join(sorted(f"{tp.topic}/{tp.partition}" for tp in pending))
+            if not follow:
+                raise ReadStalled(f"could not read {stuck} up to its end offset")
+            # a follower has no one to fail to: it says so and keeps trying
+            log.warning("still reading %s up to its end offset", stuck)
+            last_progress = time.monotonic()
+
+
+async def read_to_end(
+    settings: Settings,
+    partitions: Sequence[TopicPartition],
+    *,
+    follow: bool = False,
+    stall_seconds: float = READ_STALL_SECONDS,
+) -> AsyncIterator[Fetch]:
+    """:func:`read_from_start` with a consumer of its own: no group, nothing
+    committed, only committed records (``read_committed``: an aborted
+    transaction is not a fact)."""
+    reader = consumer(
+        settings, group_id=None, enable_auto_commit=False, isolation_level="read_committed"
+    )
+    await reader.start()
+    try:
+        async for fetch in read_from_start(
+            reader, partitions, follow=follow, stall_seconds=stall_seconds
+        ):
+            yield fetch
+    finally:
+        with contextlib.suppress(Exception):  # the read's own error, if any, is the news
+            await reader.stop()
 
 
 def faust_credentials(settings: Settings) -> faust.SASLCredentials | faust.SSLCredentials | None:

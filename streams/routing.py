@@ -31,7 +31,7 @@ from aiokafka.errors import KafkaError
 from notifications.errors import InvalidEvent
 from streams.deadletter_redaction import holds_personal_data, mask_addresses, mask_text
 from streams.events import DeadLetter, decode, encode
-from streams.offset_gaps import OffsetGaps
+from streams.runtime.offset_gaps import OffsetGaps
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +183,7 @@ async def run_guarded_concurrently(
     offset never passes an unfinished event.
 
     ``gaps``, for a topic whose offsets are contiguous, reports any offset
-    that never reached this loop (``streams.offset_gaps``).
+    that never reached this loop (``streams.runtime.offset_gaps``).
     """
     in_progress: deque[tuple[Any, asyncio.Task[None]]] = deque()
     running: set[asyncio.Task[None]] = set()

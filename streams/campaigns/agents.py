@@ -24,7 +24,6 @@ from notifications.campaign_alerts import due_alerts
 from notifications.campaign_status import summary
 from notifications.ledger_step import apply_ledger_record
 from notifications.requirements import check_change
-from streams.batch_writer import PartitionWriter, raw_producer
 from streams.campaigns.fanout import ShardCampaign, fan_out, late_match
 from streams.campaigns.outputs import CampaignOutputs
 from streams.events import ComplianceAlert, PurposeDeclared, Severity, TermsPublished, encode
@@ -37,8 +36,9 @@ from streams.internal_events import (
     decode_internal,
     encode_internal,
 )
-from streams.partition_scan import scan_partition
 from streams.routing import run_guarded
+from streams.runtime.batch_writer import PartitionWriter, raw_producer
+from streams.runtime.partition_scan import scan_partition
 
 if TYPE_CHECKING:
     from streams.app import PreavisApp

@@ -25,8 +25,8 @@ from typing import Any
 from notifications.audience import AudienceRules, Decision, Outcome, decide
 from notifications.campaign import Kind, purposes_of, rules_of, start_of
 from notifications.i18n import pick_language
-from streams.batch_writer import PartitionWriter
 from streams.campaigns.outputs import CampaignOutputs
+from streams.runtime.batch_writer import PartitionWriter
 
 DONE = "\uffffdone"
 CHUNK_SIZE = 2000

@@ -15,9 +15,9 @@ from typing import Any
 from notifications.audience import Decision
 from notifications.i18n import pick_language
 from streams import exclusions
-from streams.batch_writer import PartitionWriter
 from streams.events import NoticeDelivery, encode
 from streams.internal_events import TOPIC_JOBS, NoticeJob, PersonDecided, encode_internal
+from streams.runtime.batch_writer import PartitionWriter
 from streams.topic_names import TOPIC_DELIVERY
 
 

@@ -22,7 +22,7 @@ The rules, in order:
 
 Every attempt's outcome is one ``notice.delivery`` event; every final one is
 also reported to the campaign ledger. All of them are acknowledged by the
-broker before the job is (``streams.acked``).
+broker before the job is (``streams.runtime.acked``).
 """
 
 from __future__ import annotations
@@ -42,10 +42,10 @@ from notifications.errors import InvalidEvent
 from notifications.mime import HeaderInjection, InvalidAddress, build_notice, message_id_for
 from notifications.render import NoticeContext, NoticeRenderer, RenderedNotice, pick_language
 from notifications.smtp import Outcome, SmtpPool, backoff_delay
-from streams.acked import send_acked, set_acked
 from streams.campaigns.outputs import notice_id
 from streams.events import NoticeDelivery, encode
 from streams.internal_events import FinalOutcome, NoticeJob, NoticeRetry, encode_internal
+from streams.runtime.acked import send_acked, set_acked
 
 FINAL_STATUSES = frozenset({"sent", "failed", "bounced", "suppressed"})
 BACKOFF_CAP_SECONDS = 30.0

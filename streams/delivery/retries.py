@@ -17,9 +17,9 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from streams.acked import send_acked
 from streams.internal_events import NoticeRetry, decode_internal, encode_internal
 from streams.routing import run_guarded_concurrently
+from streams.runtime.acked import send_acked
 
 if TYPE_CHECKING:
     from streams.app import PreavisApp

@@ -45,19 +45,11 @@ async def notices_of(settings: Settings, user_id: str) -> list[dict[str, Any]]:
     """Every ``notice.delivery`` of ``user_id``, oldest first, from the user's partition."""
     key = user_id.encode()
     tp = TopicPartition(names.TOPIC_DELIVERY, partition_for(key, settings.topic_partitions))
-    consumer = kafka.consumer(settings, enable_auto_commit=False)
-    await consumer.start()
     found: list[dict[str, Any]] = []
-    try:
-        consumer.assign([tp])
-        await consumer.seek_to_beginning(tp)
-        end = (await consumer.end_offsets([tp]))[tp]
-        while await consumer.position(tp) < end:
-            for records in (await consumer.getmany(tp, timeout_ms=1000)).values():
-                found.extend(json.loads(r.value) for r in records if r.key == key and r.value)
-        return found
-    finally:
-        await consumer.stop()
+    async for fetch in kafka.read_to_end(settings, [tp]):
+        for records in fetch.records.values():
+            found.extend(json.loads(r.value) for r in records if r.key == key and r.value)
+    return found
 
 
 def proof_of_notice(user_id: str, events: list[dict[str, Any]]) -> dict[str, Any]:

@@ -5,7 +5,7 @@ contract's topics emptied, a real aiosmtpd relay (:class:`Mailbox`) and a
 :class:`Workers` that starts ``preavis worker`` processes and makes sure none
 outlives the test. The broker is the one ``PREAVIS_KAFKA_BOOTSTRAP`` names
 (127.0.0.1:9092 by default); the broker-restart test stops and starts it with
-``streams.localbroker`` (``PREAVIS_KAFKA_HOME``, ``PREAVIS_KAFKA_PORT``...).
+``streams.local.broker`` (``PREAVIS_KAFKA_HOME``, ``PREAVIS_KAFKA_PORT``...).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from streams.offset_gaps import GAP_MESSAGE
+from streams.runtime.offset_gaps import GAP_MESSAGE
 from streams.settings import Settings
 from tests.faults.support import FIGURES, Mailbox
 from tests.integration.conftest import _broker_is_up

@@ -1,7 +1,7 @@
 """The broker stopped and started again in the middle of a campaign.
 
 Two real workers deliver a campaign to a real relay; a quarter of the way
-through, the broker (the local one ``streams.localbroker`` manages, with the
+through, the broker (the local one ``streams.local.broker`` manages, with the
 ``PREAVIS_KAFKA_*`` environment) stops for ``DOWN_SECONDS`` and comes back.
 The workers must reconnect by themselves and finish: every user gets their
 notice, and ``notices.delivery`` and the campaign ledger account for all.
@@ -14,9 +14,9 @@ import time
 
 import pytest
 
-from streams import localbroker
 from streams import topic_names as names
 from streams.internal_events import TOPIC_LEDGER
+from streams.local import broker as localbroker
 from tests.faults.conftest import Workers
 from tests.faults.support import (
     Mailbox,

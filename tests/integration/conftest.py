@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from notifications.mail_capture import start_capture
+from streams.local.mail_capture import start_capture
 from streams.settings import Settings
 from tests.support.kafka import BOOTSTRAP, broker_answers, reset_topics
 from tests.support.smtp_server import free_port

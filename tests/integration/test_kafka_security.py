@@ -27,11 +27,11 @@ import aiohttp
 import pytest
 from aiokafka.errors import KafkaConnectionError
 
-from notifications.mail_capture import start_capture
 from streams import kafka
 from streams import topic_names as names
 from streams.admin import ensure_topics
-from streams.localbroker_sasl import read_client_env
+from streams.local.broker_sasl import read_client_env
+from streams.local.mail_capture import start_capture
 from streams.settings import Settings
 from tests import examples
 from tests.support.kafka import produce, read_topic

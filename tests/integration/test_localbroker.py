@@ -19,8 +19,8 @@ import uuid
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
-from streams import localbroker
 from streams.admin import ensure_topics
+from streams.local import broker as localbroker
 from streams.settings import Settings
 from streams.topics import TopicSpec
 

@@ -3,7 +3,7 @@
 Faust drops fetched records during a rebalance and relies on that seek to
 read them again. Against the real broker, this shows the hazard (aiokafka
 leaves a partition without a commit where it was, past the dropped records)
-and that :func:`streams.rewind.rewind_uncommitted` sends it back to its first
+and that :func:`streams.runtime.rewind.rewind_uncommitted` sends it back to its first
 offset, leaving committed partitions and skipped topics alone.
 """
 
@@ -17,7 +17,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from streams.rewind import rewind_uncommitted
+from streams.runtime.rewind import rewind_uncommitted
 from tests.support.kafka import BOOTSTRAP
 
 RECORDS_PER_PARTITION = 5

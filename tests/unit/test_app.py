@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from streams.app import changelog_specs, create_app
-from streams.rewind import RewindingConsumer, RewindingTransport
+from streams.runtime.rewind import RewindingConsumer, RewindingTransport
 from streams.settings import Settings
 from streams.topics import TOPIC_SPECS
 

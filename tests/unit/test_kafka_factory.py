@@ -22,7 +22,7 @@ import pytest
 from faust.transport.drivers.aiokafka import credentials_to_aiokafka_auth
 
 from streams import kafka
-from streams.localbroker_sasl import SaslListener, prepare
+from streams.local.broker_sasl import SaslListener, prepare
 from streams.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from streams import localbroker
-from streams import localbroker_sasl as sasl
+from streams.local import broker as localbroker
+from streams.local import broker_sasl as sasl
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Offsets that jump on a job topic are reported (streams.offset_gaps)."""
+"""Offsets that jump on a job topic are reported (streams.runtime.offset_gaps)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from streams.offset_gaps import GAP_MESSAGE, OffsetGaps
+from streams.runtime.offset_gaps import GAP_MESSAGE, OffsetGaps
 
 
 def test_consecutive_offsets_are_not_a_gap() -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiokafka import TopicPartition
 
-from streams.rewind import describe, partitions_without_commit
+from streams.runtime.rewind import describe, partitions_without_commit
 
 
 def test_nothing_committed_and_committed_at_zero_are_rewound_skipped_topics_are_not() -> None:

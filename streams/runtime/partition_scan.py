@@ -10,6 +10,12 @@ own RocksDB database (``Store._db_for_partition``), already sorted by key;
 with ``memory://`` the entries are filtered on the ``partition`` field the
 directory stores in each entry. Both yield ``(key, value)`` sorted by key, so
 that a fan-out interrupted half-way can resume after the last key it finished.
+
+Upstream (faust-streaming 0.15): ``faust/stores/rocksdb.py``,
+``Store._db_for_partition`` (one RocksDB database per partition) and
+``Store.offset_key`` (the key where Faust keeps the changelog offset, skipped);
+``faust/stores/memory.py``, ``Store.data`` (one dict for every partition).
+There is no public API for reading one partition of a table.
 """
 
 from __future__ import annotations

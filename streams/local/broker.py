@@ -12,7 +12,7 @@ Run state (generated ``server.properties``, data, logs, pid file) lives in
 ``deploy/kafka/.run/`` or in ``$PREAVIS_KAFKA_HOME``. Ports come from
 ``$PREAVIS_KAFKA_PORT`` (9092) and ``$PREAVIS_KAFKA_CONTROLLER_PORT`` (9093).
 With ``$PREAVIS_KAFKA_SASL_PORT`` set, the broker also has a SASL_SSL listener
-there, with a test certificate and a SCRAM user (:mod:`streams.localbroker_sasl`).
+there, with a test certificate and a SCRAM user (:mod:`streams.local.broker_sasl`).
 
 Readiness is checked with the Kafka protocol itself (an ApiVersions request,
 then a Metadata request that must list this node and this cluster's id), not
@@ -45,7 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from notifications.errors import PreavisError
-from streams import localbroker_sasl as sasl
+from streams.local import broker_sasl as sasl
 
 __all__ = [
     "KAFKA_DIR",
@@ -60,7 +60,7 @@ __all__ = [
 ]
 
 #: ``deploy/kafka`` of the source tree: the pom, the templates and the jar cache.
-KAFKA_DIR = Path(__file__).resolve().parent.parent / "deploy" / "kafka"
+KAFKA_DIR = Path(__file__).resolve().parents[2] / "deploy" / "kafka"
 POM = KAFKA_DIR / "pom.xml"
 CONFIG_TEMPLATE = KAFKA_DIR / "server.properties.template"
 LOG4J_CONFIG = KAFKA_DIR / "log4j2.properties"
@@ -735,12 +735,12 @@ def _tail_file(path: Path, lines: int) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m streams.localbroker up|down|status|fetch``; 0 on success, 1 otherwise.
+    """``python -m streams.local.broker up|down|status|fetch``; 0 on success, 1 otherwise.
 
     ``status`` exits 1 when the broker is not running, so scripts can test it.
     """
     parser = argparse.ArgumentParser(
-        prog="python -m streams.localbroker",
+        prog="python -m streams.local.broker",
         description="The local single-node Kafka broker (KRaft) for development and tests.",
     )
     parser.add_argument("command", choices=("up", "down", "status", "fetch"))

@@ -11,6 +11,10 @@
 5. waits until every notice has a final outcome and prints a report;
 6. keeps the worker and the catcher running (objection links work) until
    Ctrl-C, unless ``--exit``.
+
+``kill PID`` (SIGTERM) or a closed terminal (SIGHUP) stops the demo as Ctrl-C
+does: the worker and the mail catcher stop with it, so that no orphan worker
+goes on to join whichever broker answers next on the same port.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import os
 import random
 import secrets
@@ -33,16 +38,17 @@ from typing import Any
 
 from aiokafka import TopicPartition
 
-from notifications.mail_capture import start_capture
-from streams import kafka, localbroker
+from streams import kafka
 from streams import topic_names as names
 from streams.admin import ensure_topics
 from streams.internal_events import TOPIC_LEDGER
+from streams.local import broker as localbroker
+from streams.local.mail_capture import start_capture
 from streams.publish import import_users
 from streams.settings import Settings
 from streams.topics import TOPIC_SPECS
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 MAIL_DIR = Path("var/demo-mail")
 NOTICE_DAYS = 45
 DEMO_USERS = 3000
@@ -210,26 +216,37 @@ def report(outcomes: Outcomes, campaign_id: str, settings: Settings, elapsed: fl
     return "\n".join(lines)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM and SIGHUP as Ctrl-C: ``run_demo``'s cleanup stops the children."""
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
 def run_demo(settings: Settings, *, exit_when_done: bool = False, timeout: float = 600) -> int:
     """Run the whole loop; return 0 when every notice reached a final outcome."""
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _interrupt)
+    # the report is what a person reads: not aiokafka's INFO lines (its
+    # warnings and errors still show)
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)
     print(localbroker.up(echo=print))
     asyncio.run(empty_topics(settings))
     shutil.rmtree(MAIL_DIR, ignore_errors=True)
     controller, _ = start_capture(MAIL_DIR, settings.smtp_host, settings.smtp_port)
-    print(f"mail catcher on {settings.smtp_host}:{settings.smtp_port}, writing to {MAIL_DIR}/")
-    env = demo_env(settings)
-    log_path = Path("var/demo-worker.log")
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("wb") as log:
-        worker = subprocess.Popen(
-            [sys.executable, "-m", "streams.cli", "worker"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    print(f"worker pid {worker.pid}, log {log_path}")
+    worker: subprocess.Popen[bytes] | None = None
     try:
+        print(f"mail catcher on {settings.smtp_host}:{settings.smtp_port}, writing to {MAIL_DIR}/")
+        env = demo_env(settings)
+        log_path = Path("var/demo-worker.log")
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with log_path.open("wb") as log:
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "streams.cli", "worker"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        print(f"worker pid {worker.pid}, log {log_path}", flush=True)
         started = time.monotonic()
         campaign_id = asyncio.run(publish_sample(settings, log_path.parent))
         outcomes = asyncio.run(follow(settings, timeout))
@@ -239,15 +256,23 @@ def run_demo(settings: Settings, *, exit_when_done: bool = False, timeout: float
             print(f"the campaign did not complete in {timeout:.0f} s: see {log_path}")
             return 1
         if not exit_when_done:
-            print("\nworker and mail catcher keep running; Ctrl-C to stop.")
+            print("\nworker and mail catcher keep running; Ctrl-C to stop.", flush=True)
             with contextlib.suppress(KeyboardInterrupt):
                 while worker.poll() is None:
                     time.sleep(1)
         return 0
+    except KeyboardInterrupt as stop:
+        print(f"\ndemo stopped ({stop or 'Ctrl-C'}): stopping the worker and the mail catcher")
+        return 130
     finally:
-        worker.send_signal(signal.SIGTERM)
-        try:
-            worker.wait(30)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        # a second Ctrl-C or kill must not cut this short and leave an orphan
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_IGN)
+        if worker is not None:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(30)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
         controller.stop()

@@ -21,6 +21,25 @@ Records read again are the at-least-once case the delivery ledger already
 handles for committed partitions. Only the agents' topics are rewound, the
 ones Faust acknowledges and commits: changelog partitions are never committed
 and Faust seeks them itself during recovery.
+
+Upstream (faust-streaming 0.15, aiokafka 0.14):
+
+- ``aiokafka/consumer/consumer.py``, ``AIOKafkaConsumer.seek_to_committed``:
+  seeks only when the committed offset is above 0;
+- ``faust/transport/drivers/aiokafka.py``, ``AIOKafkaConsumerThread.seek_to_committed``
+  (overridden), ``AIOKafkaConsumerThread._ensure_consumer`` (the aiokafka
+  consumer), ``Consumer._new_consumer_thread`` (overridden) and ``Transport.Consumer``;
+- ``faust/tables/recovery.py``, ``Recovery.on_recovery_completed`` and
+  ``faust/transport/consumer.py``, ``Consumer.perform_seek``: the seek Faust
+  counts on after dropping fetched records.
+
+The transport is installed through Faust's public ``App.transport`` property
+(set in :func:`streams.app.create_app` before anything asks for it). Faust's
+other public extension point, the ``faust.transports`` entry-point registry
+selected by the broker URL's scheme (``faust/transport/drivers/__init__.py``,
+``TRANSPORTS.by_url``), would change the broker URL from ``kafka://`` and make
+the worker depend on installed package metadata; the setter needs neither.
+The consumer and its thread have no public hook, so they stay overridden here.
 """
 
 from __future__ import annotations

@@ -20,6 +20,13 @@ trace: no error, no dead letter, no email.
 consumer's flow there holds the fetcher until step 3 is over: Faust resumes
 the flow itself right after emptying the buffers, and fetching starts from
 the committed offsets with nothing in between.
+
+Upstream (faust-streaming 0.15): ``faust/tables/recovery.py``,
+``Recovery.on_recovery_completed`` (the order: ``app.on_rebalance_complete``
+sent, ``consumer.resume_partitions``, ``consumer.perform_seek``,
+``app.flow_control.resume``, ``consumer.resume_flow``), and
+``faust/transport/consumer.py``, ``Consumer.stop_flow``. The signal is
+public; the order inside the recovery is not, and the canary test checks it.
 """
 
 from __future__ import annotations

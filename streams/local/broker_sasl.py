@@ -43,7 +43,7 @@ MECHANISMS = ("SCRAM-SHA-256", "SCRAM-SHA-512")
 #: what client.env proposes; both mechanisms work
 CLIENT_MECHANISM = "SCRAM-SHA-512"
 CONFIG_COMMAND = "kafka.admin.ConfigCommand"
-TEMPLATE = Path(__file__).resolve().parent.parent / "deploy/kafka/sasl_ssl.properties.template"
+TEMPLATE = Path(__file__).resolve().parents[2] / "deploy/kafka/sasl_ssl.properties.template"
 PASSWORD_VARIABLE = "PREAVIS_KAFKA_SASL_PASSWORD"
 
 

@@ -6,6 +6,12 @@ tens of microseconds of bookkeeping per record, through aiokafka's
 partition being fanned out, so a user's job lands on the partition that holds
 the user's directory entry whatever partitioner the platform used for
 ``users``.
+
+Upstream (faust-streaming 0.15, aiokafka 0.14):
+``faust/transport/drivers/aiokafka.py``, ``Producer._ensure_producer`` (the
+aiokafka producer under Faust's, which has no batch API);
+``aiokafka/producer/producer.py``, ``AIOKafkaProducer.create_batch`` and
+``AIOKafkaProducer.send_batch``.
 """
 
 from __future__ import annotations

@@ -4,9 +4,15 @@ On a topic that is neither compacted nor written in transactions (the job
 topics), the offsets of one partition reach the agent one after another. A
 jump means records were fetched and then dropped before the agent saw them:
 exactly how notice jobs were lost when Faust ended a recovery
-(``streams.recovery_guard``). Faust commits over such a jump as if it were a
+(``streams.runtime.recovery_guard``). Faust commits over such a jump as if it were a
 compaction gap, so nothing else would ever show it. The watch logs it as an
 error and counts it; the fault suite fails on the log line.
+
+Upstream (faust-streaming 0.15): ``faust/transport/consumer.py``,
+``Consumer._add_gap`` / ``Consumer._new_offset``: a jump in the offsets acked
+is taken for a compaction gap and committed over. Nothing of Faust is called
+here; the module lives with the workaround it watches
+(:mod:`streams.runtime.recovery_guard`).
 """
 
 from __future__ import annotations

@@ -8,6 +8,14 @@ restart the job runs again, and whatever the lost write was guarding (the
 delivery ledger's "already sent") is not there. Where that matters, the
 handler awaits these helpers before it returns, so that the job is
 acknowledged only after everything it wrote is durable.
+
+Upstream (faust-streaming 0.15): ``faust/topics.py``, ``Topic.send`` (returns
+a future of the broker's acknowledgement, which callers usually drop);
+``mode/utils/collections.py``, ``ManagedUserDict.__setitem__`` (what
+``table[key] = value`` does: ``on_key_set``, then the store),
+``faust/tables/table.py``, ``Table.on_key_set`` (sends the changelog record
+and drops its future) and ``faust/tables/base.py``,
+``Collection.send_changelog`` (returns the ``FutureMessage``) and ``Collection.data``.
 """
 
 from __future__ import annotations
