@@ -34,11 +34,11 @@ DOMAINS: tuple[str, ...] = (
     "streams.campaigns.agents",
     "streams.delivery.agents",
     "streams.delivery.retries",
-    "streams.catalog",
+    "streams.purpose_catalog",
     "streams.objections.agents",
     "streams.web.objection_views",
     "streams.web.exclusion_views",
-    "streams.board",
+    "streams.campaign_follower",
     "streams.web.compliance_views",
     "streams.metrics",
     "streams.watch.agents",
@@ -47,8 +47,8 @@ DOMAINS: tuple[str, ...] = (
 
 
 if TYPE_CHECKING:
-    from streams.board import CampaignBoard
-    from streams.catalog import CampaignCatalog
+    from streams.campaign_follower import CampaignDocuments
+    from streams.purpose_catalog import PurposeCatalog
 
 UserHook = Callable[[str, dict[str, Any] | None, dict[str, Any], int], Awaitable[None]]
 
@@ -61,8 +61,8 @@ class PreavisApp(faust.App):
     preavis_lookups: Lookups
     preavis_locks: PartitionLocks
     preavis_smtp: SmtpPool
-    preavis_catalog: CampaignCatalog
-    preavis_board: CampaignBoard
+    preavis_purpose_catalog: PurposeCatalog
+    preavis_campaign_documents: CampaignDocuments
     preavis_metrics: Metrics
     # offsets that never reached the job agents (streams.runtime.offset_gaps)
     preavis_offset_gaps: OffsetGaps

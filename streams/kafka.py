@@ -20,7 +20,7 @@ own end (records appended meanwhile are left for the next read), a read that
 makes no progress for ``stall_seconds`` fails with :class:`ReadStalled`
 instead of hanging, and tombstones (``value is None``) are handed to the
 caller like any record. With ``follow=True`` the read goes on past the end
-and never stops: how the catalog, the campaign board and the exclusion list
+and never stops: how the purpose catalog, the campaign follower and the exclusion list
 keep up with their topics.
 """
 

@@ -76,7 +76,7 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
         async def get(self, request: Any) -> Any:
             update_lag(app, metrics)
             statuses: dict[str, int] = {}
-            for doc in app.preavis_board.documents.values():
+            for doc in app.preavis_campaign_documents.documents.values():
                 statuses[doc["status"]] = statuses.get(doc["status"], 0) + 1
             for status in ("rejected", "running", "completed"):
                 metrics.campaigns.labels(status=status).set(statuses.get(status, 0))

@@ -27,6 +27,7 @@ from notifications.requirements import check_change
 from streams.campaigns.fanout import ShardCampaign, fan_out, late_match
 from streams.campaigns.outputs import CampaignOutputs
 from streams.events import ComplianceAlert, PurposeDeclared, Severity, TermsPublished, encode
+from streams.guarded_agents import run_guarded
 from streams.internal_events import (
     CampaignAlerted,
     CampaignRegistered,
@@ -36,7 +37,6 @@ from streams.internal_events import (
     decode_internal,
     encode_internal,
 )
-from streams.routing import run_guarded
 from streams.runtime.batch_writer import PartitionWriter, raw_producer
 from streams.runtime.partition_scan import scan_partition
 

@@ -18,8 +18,8 @@ from notifications.links import TokenClaims, objection_url, sign_token
 from notifications.render import NoticeRenderer
 from streams.delivery.attempts import DeliveryContext, deliver
 from streams.delivery.ledger import DELIVERY_LEDGER, SUPPRESSION_TABLE
+from streams.guarded_agents import run_guarded_concurrently
 from streams.internal_events import NoticeJob, decode_internal
-from streams.routing import run_guarded_concurrently
 
 if TYPE_CHECKING:
     from streams.app import PreavisApp

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from notifications.directory import entry_from_upsert, is_stale
 from streams.directory.ledger_purge import LedgerPurge
 from streams.events import Event, UserErased, UserUpserted
-from streams.routing import run_guarded
+from streams.guarded_agents import run_guarded
 
 if TYPE_CHECKING:
     from streams.app import PreavisApp

@@ -32,6 +32,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from notifications.addresses import address_digest, index_keys
+from streams.guarded_agents import run_guarded
 from streams.internal_events import ObjectionRequest, encode_internal
 from streams.objections.address_events import (
     AddressIndexed,
@@ -39,7 +40,6 @@ from streams.objections.address_events import (
     AddressReleased,
     decode_address_record,
 )
-from streams.routing import run_guarded
 
 if TYPE_CHECKING:
     from streams.app import PreavisApp

@@ -32,8 +32,8 @@ from notifications.objections import (
     without_objection,
 )
 from streams import exclusions
-from streams.catalog import CampaignCatalog
 from streams.events import ObjectionRecorded, ObjectionWithdrawn, encode
+from streams.guarded_agents import run_guarded
 from streams.internal_events import (
     CampaignObjection,
     ObjectionRequest,
@@ -43,7 +43,7 @@ from streams.internal_events import (
 from streams.objections import address_index
 from streams.objections.confirmations import send_confirmation
 from streams.objections.reasons import attach_reasons
-from streams.routing import run_guarded
+from streams.purpose_catalog import PurposeCatalog
 
 if TYPE_CHECKING:
     from streams.app import PreavisApp
@@ -66,7 +66,7 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
     )
     exclusion_table: Any = app.tables[exclusions.TABLE_NAME]
     reasons = attach_reasons(app, settings)  # free text: kept apart, erased with the user
-    catalog: CampaignCatalog = app.preavis_catalog
+    catalog: PurposeCatalog = app.preavis_purpose_catalog
     pending_emails: set[asyncio.Task[None]] = set()
 
     def objected(user_id: str, purposes: list[str]) -> bool:

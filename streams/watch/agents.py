@@ -22,7 +22,7 @@ from notifications.ai_clauses import detect
 from notifications.document_diff import diff
 from notifications.purpose_draft import draft_purpose
 from streams.events import ComplianceAlert, DocumentChange, DocumentVersion, encode
-from streams.routing import run_guarded
+from streams.guarded_agents import run_guarded
 
 if TYPE_CHECKING:
     from streams.app import PreavisApp

@@ -75,14 +75,14 @@ def proof_of_notice(user_id: str, events: list[dict[str, Any]]) -> dict[str, Any
 def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
     """Add the compliance API, the dashboard and its sign-in."""
     signin_views.register(app, topics, settings)
-    board = app.preavis_board
+    campaigns = app.preavis_campaign_documents
     dashboard = DashboardRenderer()
 
     def summaries() -> list[dict[str, Any]]:
         now = datetime.now(UTC)
         return [
             summary(doc, now, settings.deadline_risk_days)
-            for _, doc in sorted(board.documents.items())
+            for _, doc in sorted(campaigns.documents.items())
         ]
 
     @app.page("/api/v1/campaigns", name="api_campaigns")
@@ -97,7 +97,7 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
         async def get(self, request: Any, campaign_id: str) -> Any:
             if not may(request, Role.COMPLIANCE):
                 return self.json(UNAUTHORIZED, status=401)
-            doc = board.documents.get(campaign_id)
+            doc = campaigns.documents.get(campaign_id)
             if doc is None:
                 return self.json({"error": f"no campaign {campaign_id!r}"}, status=404)
             return self.json(summary(doc, datetime.now(UTC), settings.deadline_risk_days))

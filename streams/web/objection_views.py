@@ -70,7 +70,7 @@ TOO_MANY_REQUESTS = 429
 def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
     """Add the objection pages and API."""
     pages = WebPages()
-    catalog = app.preavis_catalog
+    catalog = app.preavis_purpose_catalog
     secret = settings.link_keys()  # PREAVIS_LINK_SECRET signs; PREAVIS_LINK_SECRETS_OLD verify
     # /object: the link's pseudonym is keyed like the address index (current secret)
     index_key = index_keys(settings.link_keys().verifying)[0]

@@ -36,6 +36,7 @@ from notifications.errors import InvalidEvent
 from streams import topic_names as names
 from streams.deadletter_redaction import holds_personal_data, mask_addresses
 from streams.events import decode
+from streams.guarded_agents import MAX_DEAD_VALUE_BYTES
 from streams.internal_events import (
     TOPIC_FANOUT,
     TOPIC_JOBS,
@@ -44,7 +45,6 @@ from streams.internal_events import (
     TOPIC_RETRIES,
     decode_internal,
 )
-from streams.routing import MAX_DEAD_VALUE_BYTES
 from streams.topics import TOPIC_SPECS
 from tests import examples
 from tests.faults.conftest import Workers

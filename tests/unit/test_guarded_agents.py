@@ -1,4 +1,4 @@
-"""streams.routing: in-order acknowledgement with several events in progress, and
+"""streams.guarded_agents: in-order acknowledgement with several events in progress, and
 what a dead letter may copy of its record (no personal data, no address)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streams.events import encode
-from streams.routing import dead_letter_for, run_guarded_concurrently
+from streams.guarded_agents import dead_letter_for, run_guarded_concurrently
 
 
 @dataclass

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class CampaignBoard:
+class CampaignDocuments:
     """Campaign documents by id, as the ``campaigns`` table last stored them."""
 
     documents: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -50,8 +50,10 @@ class CampaignBoard:
             self.documents[campaign_id] = document
 
 
-async def follow(board: CampaignBoard, settings: Settings, topic: str, partitions: int) -> None:
-    """Keep ``board`` up to date with changelog ``topic`` until cancelled."""
+async def follow(
+    documents: CampaignDocuments, settings: Settings, topic: str, partitions: int
+) -> None:
+    """Keep ``documents`` up to date with changelog ``topic`` until cancelled."""
     tps = [TopicPartition(topic, p) for p in range(partitions)]
     async for fetch in kafka.read_to_end(settings, tps, follow=True):
         for records in fetch.records.values():
@@ -59,17 +61,17 @@ async def follow(board: CampaignBoard, settings: Settings, topic: str, partition
             # (~2 KB each): only the last of a batch is worth parsing
             latest = {record.key: record.value for record in records}
             for key, value in latest.items():
-                board.take(key, value)
+                documents.take(key, value)
 
 
 def register(app: Any, topics: Any, settings: Any) -> None:
-    """Give the app its board and keep it following the campaigns table."""
-    app.preavis_board = CampaignBoard()
+    """Give the app its campaign documents and keep it following the campaigns table."""
+    app.preavis_campaign_documents = CampaignDocuments()
 
     @app.task  # type: ignore[untyped-decorator]
     async def follow_campaign_documents() -> None:
         await follow(
-            app.preavis_board,
+            app.preavis_campaign_documents,
             settings,
             app.tables["campaigns"].changelog_topic.get_topic_name(),
             settings.topic_partitions,

@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class CampaignCatalog:
+class PurposeCatalog:
     """Changes by campaign id and purposes by id, as published."""
 
     changes: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -66,7 +66,7 @@ class CampaignCatalog:
         return ((change or {}).get("controller") or {}).get("name")
 
 
-async def follow(catalog: CampaignCatalog, settings: Settings, partitions: int) -> None:
+async def follow(catalog: PurposeCatalog, settings: Settings, partitions: int) -> None:
     """Keep ``catalog`` up to date until cancelled."""
     tps = [
         TopicPartition(topic, p)
@@ -81,8 +81,8 @@ async def follow(catalog: CampaignCatalog, settings: Settings, partitions: int) 
 
 def register(app: Any, topics: Any, settings: Any) -> None:
     """Give the app its catalog and keep it following the policy topics."""
-    app.preavis_catalog = CampaignCatalog()
+    app.preavis_purpose_catalog = PurposeCatalog()
 
     @app.task  # type: ignore[untyped-decorator]
     async def follow_policy_topics() -> None:
-        await follow(app.preavis_catalog, settings, settings.topic_partitions)
+        await follow(app.preavis_purpose_catalog, settings, settings.topic_partitions)
