@@ -4,8 +4,8 @@ Subject: a real ``preavis worker`` (fresh ``PREAVIS_APP_ID``, topics reset)
 delivers one campaign to ``--users`` people, all with an address, through
 ``PREAVIS_SMTP_CONNECTIONS`` (4) connections to Postfix's ``smtp-sink``.
 Each notice is rendered, signed, built, sent, and its records (the
-``notice.delivery`` event, the campaign ledger's count, the delivery ledger's
-entry) acknowledged by the broker before the job is. The rate is taken from
+``notice.delivery`` event, the campaign ledger's count, the pair's delivery
+status in the deliveries table) acknowledged by the broker before the job is. The rate is taken from
 the ``at`` of the first and last ``sent`` records, so the fan-out and the
 worker's start do not count.
 

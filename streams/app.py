@@ -104,7 +104,7 @@ def create_app(settings: Settings) -> PreavisApp:
         consumer_auto_offset_reset="earliest",
         # A delivery waiting out a relay's outage must not hold a rebalance (or
         # a shutdown) hostage: its offset is not committed, so the partition's
-        # next owner delivers it (the delivery ledger keeps that to one email).
+        # next owner delivers it (the deliveries table keeps that to one email).
         stream_wait_empty=False,
         table_standby_replicas=0,
         autodiscover=False,

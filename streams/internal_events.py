@@ -36,6 +36,10 @@ from notifications.errors import ROOT, InvalidEvent
 TOPIC_FANOUT = "preavis.campaign-fanout"
 TOPIC_JOBS = "preavis.notice-jobs"
 TOPIC_RETRIES = "preavis.notice-retries"
+#: The campaign ledger, the one "ledger" of preavis: every campaign's events,
+#: folded into its status (``notifications.ledger_step``). Topic and table
+#: names are on the wire (and in changelogs): renaming one would orphan the
+#: records already there, so the names stay as they are.
 TOPIC_LEDGER = "preavis.campaign-ledger"
 TOPIC_OBJECTION_REQUESTS = "preavis.objection-requests"
 TOPIC_ADDRESS_INDEX = "preavis.address-index"

@@ -57,7 +57,7 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
 
     seen = table("campaigns_seen", "campaign_id -> status and digest of the accepted change")
     shards = table("campaign_shards", "partition -> campaigns that reached it, with progress")
-    late_ledger = table("late_decisions", "campaign_id|user_id -> decision for late matches")
+    late_decisions = table("late_decisions", "campaign_id|user_id -> decision for late matches")
     exclusions_table = table("exclusions", "user_id -> purposes excluded and why")
     campaigns = table("campaigns", "campaign_id -> status, counts (the ledger, folded)")
     counted_finals = table(
@@ -197,10 +197,10 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
             if campaign.starts_at <= now or not campaign.covered(user_id):
                 continue
             key = f"{campaign_id}|{user_id}"
-            previous = late_ledger.get(key)
+            previous = late_decisions.get(key)
             code = await late_match(campaign, user_id, old, new, previous, outputs, writer, lookups)
             if code is not None and code != previous:
-                late_ledger[key] = code
+                late_decisions[key] = code
         await writer.flush()
 
     raised: set[tuple[str, str]] = set()  # alerts sent, until the ledger says so

@@ -5,7 +5,7 @@ After each chunk it flushes its writer (the chunk's jobs are on the broker)
 and then saves the last key done in the partition's campaign registry: a
 worker that dies half-way is replaced by one that resumes after that key, so
 nobody is skipped, and only the users of one unfinished chunk can get a
-second job (the delivery ledger keeps them to one email).
+second job (the deliveries table keeps them to one email).
 
 The registry (table ``campaign_shards``, key: the partition number) holds, per
 partition, every campaign that reached it, its text, its progress and its
@@ -91,7 +91,7 @@ class Tally:
 
 
 def code_of(decision: Decision) -> str:
-    """A decision as the short string the late-decision ledger keeps."""
+    """A decision as the short string the ``late_decisions`` table keeps."""
     return decision.outcome.value + (f":{decision.reason}" if decision.reason else "")
 
 
@@ -233,9 +233,9 @@ async def late_match(
 ) -> str | None:
     """Decide again for a user whose entry changed after the fan-out covered them.
 
-    ``previous_code`` is what the late ledger already holds; without it, what
+    ``previous_code`` is what the ``late_decisions`` table already holds; without it, what
     was decided for the old entry is what the fan-out decided. Returns the
-    code the ledger must hold now (None: nothing worth keeping).
+    code that table must hold now (None: nothing worth keeping).
     """
     rules, purposes = campaign.rules()
     if previous_code is None and old is not None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from notifications.links import TokenClaims, objection_url, sign_token
 from notifications.render import NoticeRenderer
 from streams.delivery.attempts import DeliveryContext, deliver
-from streams.delivery.ledger import DELIVERY_LEDGER, SUPPRESSION_TABLE
+from streams.delivery.tables import DELIVERIES_TABLE, SUPPRESSION_TABLE
 from streams.guarded_agents import run_guarded_concurrently
 from streams.internal_events import NoticeJob, decode_internal
 
@@ -30,10 +30,10 @@ log = logging.getLogger(__name__)
 
 
 def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
-    """Add the delivery ledger, the suppression list and the delivery agent."""
+    """Add the deliveries table, the suppression list and the delivery agent."""
     partitions = settings.topic_partitions
-    ledger = app.Table(
-        DELIVERY_LEDGER,
+    deliveries = app.Table(
+        DELIVERIES_TABLE,
         key_type=str,
         value_type=None,
         partitions=partitions,
@@ -62,7 +62,7 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
         app=app,
         topics=topics,
         settings=settings,
-        ledger=ledger,
+        deliveries=deliveries,
         suppression=suppression,
         renderer=renderer,
         pool=pool,

@@ -1,8 +1,8 @@
 """One notice job, from the checks to the final status: the delivery loop.
 
 The rules, in order:
-- at most one email per (campaign, user): the delivery ledger (table
-  ``deliveries``, co-partitioned with the jobs) is checked first; a pair with
+- at most one email per (campaign, user): the deliveries table
+  (``streams.delivery.tables``, co-partitioned with the jobs) is checked first; a pair with
   a final status is never sent again, and a pair already being delivered by
   another actor of this worker is left to it;
 - what may have changed since the fan-out is checked again: an erased user
@@ -63,7 +63,7 @@ class DeliveryContext:
     app: Any
     topics: Any
     settings: Any
-    ledger: Any
+    deliveries: Any
     suppression: Any
     renderer: NoticeRenderer
     pool: SmtpPool
@@ -90,13 +90,13 @@ class DeliveryContext:
 async def deliver(ctx: DeliveryContext, job: NoticeJob, partition: int) -> None:
     """Make the next attempt at ``job`` unless it is settled or superseded.
 
-    Settled: the pair has a final status. Superseded: the ledger already
-    records a later attempt than this copy knows of (a copy redelivered after
+    Settled: the pair has a final status. Superseded: the deliveries table
+    already records a later attempt than this copy knows of (a copy redelivered after
     a crash, whose deferral is already queued as a retry), or another task of
     this worker is delivering the pair right now.
     """
     key = f"{job.campaign_id}|{job.user_id}"
-    record = ctx.ledger.get(key) or {}
+    record = ctx.deliveries.get(key) or {}
     if record.get("status") in FINAL_STATUSES or key in ctx.in_flight:
         return
     if int(record.get("attempt", 0)) > job.attempt:
@@ -110,7 +110,7 @@ async def deliver(ctx: DeliveryContext, job: NoticeJob, partition: int) -> None:
 
 @dataclass(frozen=True, slots=True)
 class _Outcome:
-    """What one attempt came to: the fields its ledger entry and event carry."""
+    """What one attempt came to: the fields its delivery status and event carry."""
 
     status: str
     reason: str
@@ -252,8 +252,8 @@ async def _send_delivery_event(ctx: DeliveryContext, pair: _Pair, outcome: _Outc
     )
 
 
-async def _write_ledger(ctx: DeliveryContext, pair: _Pair, outcome: _Outcome) -> None:
-    """The ledger's entry for the pair, written last: it is what stops a second email."""
+async def _store_delivery_status(ctx: DeliveryContext, pair: _Pair, outcome: _Outcome) -> None:
+    """The pair's delivery status, written last: it is what stops a second email."""
     entry = {
         "status": outcome.status,
         "reason": outcome.reason,
@@ -262,13 +262,13 @@ async def _write_ledger(ctx: DeliveryContext, pair: _Pair, outcome: _Outcome) ->
         "content_sha256": outcome.content_sha256,
         "at": ctx.clock().isoformat(),
     }
-    await set_acked(ctx.ledger, pair.partition, pair.key, entry)
+    await set_acked(ctx.deliveries, pair.partition, pair.key, entry)
 
 
 async def _defer(ctx: DeliveryContext, pair: _Pair, outcome: _Outcome, due_at: datetime) -> None:
     """Record a deferred attempt and queue the next one; the slot is free meanwhile.
 
-    The retry is stored before the ledger entry: a ledger that records
+    The retry is stored before the delivery status: a status that records
     attempt n makes copies of the job that know fewer attempts stale, so the
     retry that carries attempt n must exist first.
     """
@@ -283,16 +283,16 @@ async def _defer(ctx: DeliveryContext, pair: _Pair, outcome: _Outcome, due_at: d
             partition=pair.partition,
         ),
     )
-    await _write_ledger(ctx, pair, outcome)
+    await _store_delivery_status(ctx, pair, outcome)
 
 
 async def _final(ctx: DeliveryContext, pair: _Pair, outcome: _Outcome) -> None:
-    """A final outcome: its event, the campaign ledger's count, then the delivery ledger.
+    """A final outcome: its event, the campaign ledger's count, then the deliveries table.
 
     Each write is acknowledged by the broker before the next step, and the
     job is acknowledged only after the last: a crash in between makes the
     job run again, and the only thing that can repeat is what happened
-    before the ledger entry was stored (at most the messages in flight).
+    before the delivery status was stored (at most the messages in flight).
     """
     job = pair.job
     entry = ctx.app.tables["directory"].get(job.user_id) or {}
@@ -309,4 +309,4 @@ async def _final(ctx: DeliveryContext, pair: _Pair, outcome: _Outcome) -> None:
         _send_delivery_event(ctx, pair, outcome),
         send_acked(ctx.topics.ledger, key=job.campaign_id.encode(), value=encode_internal(final)),
     )
-    await _write_ledger(ctx, pair, outcome)
+    await _store_delivery_status(ctx, pair, outcome)

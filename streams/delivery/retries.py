@@ -3,11 +3,11 @@
 A relay's "try again later" (4xx) puts the job on ``preavis.notice-retries``
 with the time of its next attempt. This agent holds each retry until then
 and puts the job back on ``preavis.notice-jobs``, in the same partition (the
-one holding the user's directory entry and the delivery ledger). Many
+one holding the user's directory entry and the deliveries table). Many
 retries wait at once, each in its own task; they are acknowledged in the
 order they arrived, so a crash makes the unfinished ones come back, never
 skips one. A job put back twice (a crash after putting it back, before the
-acknowledgement) is harmless: the delivery ledger lets one copy through.
+acknowledgement) is harmless: the deliveries table lets one copy through.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ buffer, and a table assignment (``table[key] = value``) only queues its
 changelog record. Both are lost if the process is killed a moment later,
 while the job that caused them may not have been committed yet: after a
 restart the job runs again, and whatever the lost write was guarding (the
-delivery ledger's "already sent") is not there. Where that matters, the
+deliveries table's "already sent") is not there. Where that matters, the
 handler awaits these helpers before it returns, so that the job is
 acknowledged only after everything it wrote is durable.
 

@@ -17,7 +17,7 @@ that would never come. About one run in ten never sent a partition's notices.
 For such a partition "where the group stands" is where a new consumer would
 start: ``consumer_auto_offset_reset``, which is ``earliest`` here. So after the
 normal seek, partitions without a commit are sent back to their first offset.
-Records read again are the at-least-once case the delivery ledger already
+Records read again are the at-least-once case the deliveries table already
 handles for committed partitions. Only the agents' topics are rewound, the
 ones Faust acknowledges and commits: changelog partitions are never committed
 and Faust seeks them itself during recovery.

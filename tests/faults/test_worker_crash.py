@@ -5,7 +5,7 @@ counts is what the relay accepted (each message's ``Message-ID``, stable for a
 (campaign, user)) and what is on ``notices.delivery``.
 
 The one duplicate SMTP allows: a worker that dies after the relay's ``250``
-and before the delivery ledger's write reaches Kafka leaves a job whose next
+and before the deliveries table's write reaches Kafka leaves a job whose next
 owner cannot know it was sent (SMTP has no idempotent send). That window holds
 at most the messages in flight, ``PREAVIS_SMTP_CONNECTIONS`` (4) per killed
 worker; the tests allow exactly that many and report how many there were.
