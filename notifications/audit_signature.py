@@ -37,15 +37,11 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from notifications.audit import canonical
-from notifications.errors import PreavisError
+from notifications.errors import SignatureError
 
 SIGNATURE_FORMAT = "preavis-audit-signature-v1"
 ALGORITHM = "ed25519"
 _SIGNATURE_BYTES = 64
-
-
-class SignatureError(PreavisError, ValueError):
-    """A key or a signature file that cannot be used (not the verdict on a file)."""
 
 
 @dataclass(frozen=True)

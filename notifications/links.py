@@ -39,7 +39,7 @@ import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from notifications.errors import PreavisError
+from notifications.errors import InvalidToken, WeakSecret
 
 __all__ = [
     "InvalidToken",
@@ -71,14 +71,6 @@ class TokenClaims:
     purposes: tuple[str, ...]
     campaign_id: str | None
     language: str = "en"
-
-
-class InvalidToken(PreavisError, ValueError):
-    """A token that is forged, tampered with, malformed, of another key or version."""
-
-
-class WeakSecret(PreavisError, ValueError):
-    """A signing secret shorter than 16 bytes."""
 
 
 def _check_secret(secret: bytes) -> None:

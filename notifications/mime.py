@@ -41,17 +41,9 @@ from binascii import b2a_base64, b2a_qp
 from datetime import datetime
 from functools import lru_cache
 
-from notifications.errors import PreavisError
+from notifications.errors import HeaderInjection, InvalidAddress
 
 __all__ = ["HeaderInjection", "InvalidAddress", "build_notice", "message_id_for"]
-
-
-class HeaderInjection(PreavisError, ValueError):
-    """A header input holding CR, LF or NUL, or not of the form its header needs."""
-
-
-class InvalidAddress(HeaderInjection):
-    """An address that is not one bare addr-spec (``user@example.org``)."""
 
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

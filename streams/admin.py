@@ -17,22 +17,17 @@ partition, before it retries).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Iterable
 
 from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 
-from notifications.errors import PreavisError
+from notifications.errors import TopicLayoutError, TransientKafkaError
 from streams import kafka
+from streams.failures import kafka_errors, unless_topic_exists
 from streams.settings import Settings
 from streams.topics import TOPIC_SPECS, TopicSpec
-
-
-class TopicLayoutError(PreavisError, RuntimeError):
-    """An existing topic does not have the partition count preavis needs."""
 
 
 async def ensure_topics(settings: Settings, specs: Iterable[TopicSpec] = TOPIC_SPECS) -> list[str]:
@@ -52,7 +47,7 @@ async def ensure_topics(settings: Settings, specs: Iterable[TopicSpec] = TOPIC_S
         missing = [s for s in wanted if s.name not in present]
         if missing:
             # another process may create one between list and create
-            with contextlib.suppress(TopicAlreadyExistsError):
+            with unless_topic_exists():
                 await admin.create_topics(
                     [
                         NewTopic(
@@ -139,9 +134,10 @@ async def _wait_until_served(
         deadline = time.monotonic() + timeout
         while True:
             try:
-                await consumer.end_offsets(tps)
+                with kafka_errors():
+                    await consumer.end_offsets(tps)
                 return
-            except KafkaError:  # e.g. the request's own timeout; the deadline decides
+            except TransientKafkaError:  # e.g. the request's own timeout; the deadline decides
                 if time.monotonic() > deadline:
                     return  # the writes retry on their own, only noisier
                 await asyncio.sleep(0.2)

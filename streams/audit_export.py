@@ -45,7 +45,7 @@ from aiokafka import TopicPartition
 
 from notifications.audit import Format, VerifyError, VerifyReport, chain, verify_lines
 from notifications.audit_signature import SignatureCheck, fingerprint, sign
-from notifications.errors import InvalidEvent, PreavisError
+from notifications.errors import InvalidEvent, PreavisError, UnknownCampaign
 from notifications.smtp_reply import redact
 from streams import kafka
 from streams import topic_names as names
@@ -86,10 +86,6 @@ _TERMS_CAMPAIGN = re.compile(r"^terms:(?P<document_id>[^:]+):(?P<version>.+)$")
 
 #: Give up when a partition makes no progress towards its end offset for this long.
 READ_STALL_SECONDS = 30.0
-
-
-class UnknownCampaign(PreavisError, LookupError):
-    """Nothing on the topics belongs to this campaign id."""
 
 
 @dataclass(frozen=True)

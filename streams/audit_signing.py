@@ -17,13 +17,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from notifications.audit_signature import (
     KeyPair,
     SignatureCheck,
-    SignatureError,
     check,
     fingerprint,
     generate,
     load_private_key,
     load_public_key,
 )
+from notifications.errors import SignatureError
 
 SUFFIX = ".sig"
 

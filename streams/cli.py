@@ -18,9 +18,9 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from notifications.audit import Format
-from notifications.errors import PreavisError
+from notifications.errors import MissingSetting, PreavisError
 from streams.publish import PublishReport, import_users, publish_document
-from streams.settings import MissingSetting, Settings, load_settings
+from streams.settings import Settings, load_settings
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -195,23 +195,28 @@ def _campaign(
     fmt: str | None,
     sign_key: Path | None = None,
 ) -> int:
-    from aiokafka.errors import KafkaError
-
+    from notifications.errors import TransientKafkaError
     from streams.audit_export import campaign_report, export_campaign
+    from streams.failures import kafka_errors
 
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
     try:
-        if export is None:
-            if sign_key is not None:
-                print("preavis: --sign-key signs an export: give --export FILE", file=sys.stderr)
-                return 2
-            print(asyncio.run(campaign_report(settings, campaign_id)))
-            return 0
-        chosen: Format = "csv" if (fmt or export.suffix.lower().lstrip(".")) == "csv" else "jsonl"
-        result = asyncio.run(
-            export_campaign(settings, campaign_id, export, chosen, sign_key=sign_key)
-        )
-    except KafkaError as exc:
+        with kafka_errors():
+            if export is None:
+                if sign_key is not None:
+                    print(
+                        "preavis: --sign-key signs an export: give --export FILE", file=sys.stderr
+                    )
+                    return 2
+                print(asyncio.run(campaign_report(settings, campaign_id)))
+                return 0
+            chosen: Format = (
+                "csv" if (fmt or export.suffix.lower().lstrip(".")) == "csv" else "jsonl"
+            )
+            result = asyncio.run(
+                export_campaign(settings, campaign_id, export, chosen, sign_key=sign_key)
+            )
+    except TransientKafkaError as exc:
         print(f"preavis: Kafka at {settings.kafka_bootstrap}: {exc}", file=sys.stderr)
         return 1
     print(result.summary(campaign_id))

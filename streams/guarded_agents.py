@@ -8,8 +8,9 @@ and hands the typed event to the domain's handler, and
 - a value that does not decode or validate goes to ``preavis.deadletter`` with
   the field and the reason (retrying cannot fix it), and never a copy of
   personal data (``streams.deadletter_redaction``);
-- a transient failure (the broker or a downstream service briefly away) is
-  retried with capped exponential backoff, a bounded number of times;
+- a transient failure (the broker or a downstream service briefly away, as
+  :func:`streams.failures.transient` classifies it) is retried with capped
+  exponential backoff, a bounded number of times;
 - anything else (a bug) goes to ``preavis.deadletter`` too, with the exception
   class, so that the event can be replayed once the bug is fixed.
 
@@ -26,19 +27,17 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from aiokafka.errors import KafkaError
-
 from notifications.errors import InvalidEvent
 from streams.deadletter_redaction import holds_personal_data, mask_addresses, mask_text
 from streams.events import DeadLetter, decode, encode
+from streams.failures import transient
 from streams.runtime.offset_gaps import OffsetGaps
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Any, Any], Awaitable[None]]
 
-#: Errors worth retrying: the cause is outside the event.
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (KafkaError, ConnectionError, TimeoutError)
+#: How often a transient error is retried (what is transient: streams.failures).
 RETRY_ATTEMPTS = 6
 RETRY_FIRST_DELAY = 0.2
 RETRY_MAX_DELAY = 5.0
@@ -121,7 +120,15 @@ async def _handle_with_retries(
         except InvalidEvent as exc:
             await _send_dead_letter(deadletter_topic, message, f"invalid event: {exc}")
             return
-        except TRANSIENT_ERRORS as exc:
+        except Exception as exc:
+            if transient(exc) is None:  # a bug: keep the event, keep the worker
+                log.exception(
+                    "handler failed on %s[%s]@%s", message.topic, message.partition, message.offset
+                )
+                await _send_dead_letter(
+                    deadletter_topic, message, f"internal error: {type(exc).__name__}: {exc}"
+                )
+                return
             if attempt == RETRY_ATTEMPTS:
                 await _send_dead_letter(
                     deadletter_topic,
@@ -139,14 +146,6 @@ async def _handle_with_retries(
             )
             await asyncio.sleep(delay)
             delay = min(delay * 2, RETRY_MAX_DELAY)
-        except Exception as exc:  # a bug: keep the event, keep the worker
-            log.exception(
-                "handler failed on %s[%s]@%s", message.topic, message.partition, message.offset
-            )
-            await _send_dead_letter(
-                deadletter_topic, message, f"internal error: {type(exc).__name__}: {exc}"
-            )
-            return
 
 
 async def _send_dead_letter(deadletter_topic: Any, message: Any, error: str) -> None:

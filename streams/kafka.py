@@ -39,7 +39,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.helpers import create_ssl_context
 
-from notifications.errors import PreavisError
+from notifications.errors import KafkaSettingError, ReadStalled
 from streams.settings import Settings
 
 if TYPE_CHECKING:
@@ -76,17 +76,6 @@ _OWNED = frozenset(
         "ssl_context",
     }
 )
-
-
-class KafkaSettingError(PreavisError, ValueError):
-    """The Kafka security settings are incomplete or contradict each other.
-
-    ``variable`` names the environment variable to fix.
-    """
-
-    def __init__(self, variable: str, message: str) -> None:
-        super().__init__(f"{variable} {message}")
-        self.variable = variable
 
 
 def ssl_context(settings: Settings) -> ssl.SSLContext | None:
@@ -151,10 +140,6 @@ def admin(settings: Settings, **kwargs: Any) -> AIOKafkaAdminClient:
 
 #: seconds a read to the end may go without progress before it fails
 READ_STALL_SECONDS = 30.0
-
-
-class ReadStalled(PreavisError):
-    """A read to the end made no progress: the partitions named could not be read."""
 
 
 @dataclass(frozen=True)

@@ -31,11 +31,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from aiokafka.errors import KafkaError
 
+from notifications.errors import KafkaRequestError, TransientKafkaError
 from streams import kafka
 from streams import topic_names as names
 from streams.events import ComplianceAlert, encode
+from streams.failures import kafka_errors
 from streams.settings import Settings
 from streams.topics import KEEP_FOREVER, PROOF_TOPICS, TopicSpec, proof_retention_ms
 
@@ -172,22 +173,26 @@ def alert_for(problem: RetentionProblem, settings: Settings, at: datetime) -> Co
 async def describe_retention(settings: Settings, topics: Iterable[str]) -> list[TopicRetention]:
     """The effective retention of each of ``topics`` that exists (DescribeConfigs)."""
     admin = kafka.admin(settings)
-    await admin.start()
-    try:
-        present = set(await admin.list_topics())
-        wanted = [t for t in topics if t in present]
-        if not wanted:
-            return []
-        responses = await admin.describe_configs(
-            [ConfigResource(ConfigResourceType.TOPIC, t, dict.fromkeys(_CONFIGS)) for t in wanted]
-        )
-    finally:
-        await admin.close()
+    with kafka_errors():
+        await admin.start()
+        try:
+            present = set(await admin.list_topics())
+            wanted = [t for t in topics if t in present]
+            if not wanted:
+                return []
+            responses = await admin.describe_configs(
+                [
+                    ConfigResource(ConfigResourceType.TOPIC, t, dict.fromkeys(_CONFIGS))
+                    for t in wanted
+                ]
+            )
+        finally:
+            await admin.close()
     found: list[TopicRetention] = []
     for response in responses:
         for resource in response.to_object()["resources"]:
             if resource["error_code"] != 0:
-                raise KafkaError(
+                raise KafkaRequestError(
                     f"DescribeConfigs {resource['resource_name']}: error {resource['error_code']} "
                     f"{resource['error_message'] or ''}".rstrip()
                 )
@@ -221,7 +226,7 @@ async def check_proof_retention(
     required = proof_retention_ms(settings)
     try:
         found = await describe_retention(settings, [spec.name for spec in specs])
-    except (KafkaError, OSError) as exc:
+    except (TransientKafkaError, KafkaRequestError, OSError) as exc:
         log.error("could not check the retention of the proof topics: %s", exc)
         return []
     problems = find_problems(found, required)
@@ -236,8 +241,9 @@ async def check_proof_retention(
     for alert in alerts:
         log.critical("%s", alert.message)
     try:
-        await _send(settings, alerts)
-    except (KafkaError, OSError) as exc:
+        with kafka_errors():
+            await _send(settings, alerts)
+    except (TransientKafkaError, OSError) as exc:
         log.error("could not write the %s alert(s) to %s: %s", CODE, names.TOPIC_ALERTS, exc)
     return problems
 

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from notifications.errors import MissingSetting
 from notifications.links import MIN_SECRET_BYTES, LinkKeys
 from notifications.smtp import SmtpConfig, SmtpTls
 
@@ -208,14 +209,6 @@ class Settings(BaseSettings):
 
 def _split_secrets(value: SecretStr) -> list[str]:
     return [part.strip() for part in value.get_secret_value().split(",") if part.strip()]
-
-
-class MissingSetting(RuntimeError):
-    """A setting that this entry point cannot do without is unset."""
-
-    def __init__(self, variable: str, why: str) -> None:
-        super().__init__(f"{variable} is not set: it {why}")
-        self.variable = variable
 
 
 def load_settings() -> Settings:

@@ -27,9 +27,10 @@ from typing import Any
 
 from aiokafka import TopicPartition
 from aiokafka.admin.records_to_delete import RecordsToDelete
-from aiokafka.errors import KafkaError
 
+from notifications.errors import TransientKafkaError
 from streams import kafka
+from streams.failures import kafka_errors
 from streams.internal_events import TOPIC_LEDGER
 
 log = logging.getLogger(__name__)
@@ -64,25 +65,26 @@ class LedgerPurge:
         """Delete the records before the group's committed offsets; partition -> offset."""
         admin = kafka.admin(self.settings)
         try:
-            await admin.start()
-            committed = await admin.list_consumer_group_offsets(self.group_id)
-            upto = {
-                tp.partition: meta.offset
-                for tp, meta in committed.items()
-                if tp.topic == TOPIC_LEDGER and meta.offset > 0
-            }
-            if upto:
-                await admin.delete_records(
-                    {
-                        TopicPartition(TOPIC_LEDGER, p): RecordsToDelete(before_offset=o)
-                        for p, o in upto.items()
-                    },
-                    timeout_ms=30_000,
-                )
-            log.info("erasure: deleted the folded campaign ledger records up to %s", upto)
-            return upto
-        except KafkaError as exc:  # they then go with the topic's retention
-            log.warning("erasure: could not delete the folded campaign ledger: %r", exc)
+            with kafka_errors():
+                await admin.start()
+                committed = await admin.list_consumer_group_offsets(self.group_id)
+                upto = {
+                    tp.partition: meta.offset
+                    for tp, meta in committed.items()
+                    if tp.topic == TOPIC_LEDGER and meta.offset > 0
+                }
+                if upto:
+                    await admin.delete_records(
+                        {
+                            TopicPartition(TOPIC_LEDGER, p): RecordsToDelete(before_offset=o)
+                            for p, o in upto.items()
+                        },
+                        timeout_ms=30_000,
+                    )
+                log.info("erasure: deleted the folded campaign ledger records up to %s", upto)
+                return upto
+        except TransientKafkaError as exc:  # they then go with the topic's retention
+            log.warning("erasure: could not delete the folded campaign ledger: %r", exc.__cause__)
             return {}
         finally:
             await admin.close()

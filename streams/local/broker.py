@@ -44,7 +44,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from notifications.errors import PreavisError
+from notifications.errors import LocalBrokerError
 from streams.local import broker_sasl as sasl
 
 __all__ = [
@@ -80,10 +80,6 @@ MAIN_CLASS = "kafka.Kafka"
 STORAGE_TOOL = "kafka.tools.StorageTool"
 
 Echo = Callable[[str], None]
-
-
-class LocalBrokerError(PreavisError, RuntimeError):
-    """The local broker cannot be fetched, started, stopped or reached; the message says why."""
 
 
 @dataclass(frozen=True)

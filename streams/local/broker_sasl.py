@@ -35,7 +35,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from notifications.errors import PreavisError
+from notifications.errors import SaslSetupError
 
 SASL_PORT_ENV = "PREAVIS_KAFKA_SASL_PORT"
 USERNAME = "preavis"
@@ -45,10 +45,6 @@ CLIENT_MECHANISM = "SCRAM-SHA-512"
 CONFIG_COMMAND = "kafka.admin.ConfigCommand"
 TEMPLATE = Path(__file__).resolve().parents[2] / "deploy/kafka/sasl_ssl.properties.template"
 PASSWORD_VARIABLE = "PREAVIS_KAFKA_SASL_PASSWORD"
-
-
-class SaslSetupError(PreavisError, RuntimeError):
-    """The certificates or the SCRAM users of the SASL_SSL listener could not be made."""
 
 
 @dataclass(frozen=True)

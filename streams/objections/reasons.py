@@ -33,9 +33,10 @@ from typing import TYPE_CHECKING, Any
 
 from aiokafka import TopicPartition
 from aiokafka.admin.records_to_delete import RecordsToDelete
-from aiokafka.errors import KafkaError
 
+from notifications.errors import TransientKafkaError
 from streams import kafka
+from streams.failures import kafka_errors
 from streams.internal_events import TOPIC_OBJECTION_REQUESTS
 
 if TYPE_CHECKING:
@@ -98,17 +99,20 @@ class ReasonStore:
         await self.app.producer.flush()
         admin = kafka.admin(self.settings)
         try:
-            await admin.start()
-            await admin.delete_records(
-                {
-                    TopicPartition(TOPIC_OBJECTION_REQUESTS, p): RecordsToDelete(before_offset=o)
-                    for p, o in upto.items()
-                },
-                timeout_ms=30_000,
-            )
-            log.info("erasure: deleted processed objection requests up to %s", upto)
-        except KafkaError as exc:  # the copy then goes with the queue's retention
-            log.warning("erasure: could not delete processed objection requests: %r", exc)
+            with kafka_errors():
+                await admin.start()
+                await admin.delete_records(
+                    {
+                        TopicPartition(TOPIC_OBJECTION_REQUESTS, p): RecordsToDelete(
+                            before_offset=o
+                        )
+                        for p, o in upto.items()
+                    },
+                    timeout_ms=30_000,
+                )
+                log.info("erasure: deleted processed objection requests up to %s", upto)
+        except TransientKafkaError as exc:  # the copy then goes with the queue's retention
+            log.warning("erasure: could not delete processed objection requests: %r", exc.__cause__)
         finally:
             await admin.close()
 

@@ -15,7 +15,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from notifications.audit import chain
 from notifications.audit_signature import (
-    SignatureError,
     check,
     fingerprint,
     generate,
@@ -23,6 +22,7 @@ from notifications.audit_signature import (
     load_public_key,
     sign,
 )
+from notifications.errors import SignatureError
 from streams.audit_export import what_it_proves
 from streams.audit_signing import (
     check_file,

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from streams.settings import MissingSetting, Settings
+from notifications.errors import MissingSetting
+from streams.settings import Settings
 
 
 def test_defaults_are_the_contracts(monkeypatch: pytest.MonkeyPatch) -> None:
