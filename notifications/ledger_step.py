@@ -12,8 +12,8 @@ waiting for their notice. Two things repeat records:
   at or below it is not folded again. Count and offset are one table value,
   so they are written together or not at all.
 - **A second final outcome for one person.** A notice sent twice (a worker
-  killed between the relay's ``250`` and its write to the deliveries table) reports
-  its outcome twice, at two offsets. The first one leaves a mark, ``(status,
+  killed between the relay's ``250`` and its write to the deliveries
+  table) reports its outcome twice, at two offsets. The first one leaves a mark, ``(status,
   offset)`` per campaign and person, and an outcome at another offset finds
   it. The mark is a second table value and can be lost or kept apart from
   the document: a replay of the marking record (same offset) re-folds it only

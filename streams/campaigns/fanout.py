@@ -233,9 +233,10 @@ async def late_match(
 ) -> str | None:
     """Decide again for a user whose entry changed after the fan-out covered them.
 
-    ``previous_code`` is what the ``late_decisions`` table already holds; without it, what
-    was decided for the old entry is what the fan-out decided. Returns the
-    code that table must hold now (None: nothing worth keeping).
+    ``previous_code`` is what the ``late_decisions`` table already holds;
+    without it, what was decided for the old entry is what the fan-out
+    decided. Returns the code that table must hold now (None: nothing worth
+    keeping).
     """
     rules, purposes = campaign.rules()
     if previous_code is None and old is not None:

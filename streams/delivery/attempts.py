@@ -2,9 +2,9 @@
 
 The rules, in order:
 - at most one email per (campaign, user): the deliveries table
-  (``streams.delivery.tables``, co-partitioned with the jobs) is checked first; a pair with
-  a final status is never sent again, and a pair already being delivered by
-  another actor of this worker is left to it;
+  (``streams.delivery.tables``, co-partitioned with the jobs) is checked
+  first; a pair with a final status is never sent again, and a pair already
+  being delivered by another actor of this worker is left to it;
 - what may have changed since the fan-out is checked again: an erased user
   gets nothing (``erased``), nor one who objected meanwhile
   (``already_objected``), nor an address that is invalid or bounced before;
@@ -91,9 +91,9 @@ async def deliver(ctx: DeliveryContext, job: NoticeJob, partition: int) -> None:
     """Make the next attempt at ``job`` unless it is settled or superseded.
 
     Settled: the pair has a final status. Superseded: the deliveries table
-    already records a later attempt than this copy knows of (a copy redelivered after
-    a crash, whose deferral is already queued as a retry), or another task of
-    this worker is delivering the pair right now.
+    already records a later attempt than this copy knows of (a copy
+    redelivered after a crash, whose deferral is already queued as a retry),
+    or another task of this worker is delivering the pair right now.
     """
     key = f"{job.campaign_id}|{job.user_id}"
     record = ctx.deliveries.get(key) or {}
