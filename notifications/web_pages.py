@@ -34,6 +34,7 @@ from notifications.i18n import (
     load_catalogs,
     pick_language,
 )
+from notifications.objections import REASON_MAX_CHARS
 from notifications.render import _fill_filter, _wrap_filter
 from notifications.template_folder import template_folder
 
@@ -41,7 +42,6 @@ __all__ = [
     "ERROR_INVALID_EMAIL",
     "ERROR_UNKNOWN_PURPOSE",
     "OBJECT_FORM_PATH",
-    "REASON_MAX_LENGTH",
     "Email",
     "Page",
     "PurposeSummary",
@@ -51,8 +51,6 @@ __all__ = [
 
 #: Where the form for people without a notice lives (``GET`` shows it, ``POST`` sends the link).
 OBJECT_FORM_PATH = "/object"
-#: The ``maxlength`` of the optional free-text reason (the views should cut or refuse beyond it).
-REASON_MAX_LENGTH = 2000
 #: ``error`` codes of :meth:`WebPages.object_form` shown translated (any other text: as is).
 ERROR_INVALID_EMAIL = "invalid_email"
 ERROR_UNKNOWN_PURPOSE = "unknown_purpose"
@@ -185,7 +183,7 @@ class WebPages:
             purposes=_summaries(purposes, lang),
             controller=controller_name or None,
             action_url=action_url,
-            reason_max_length=REASON_MAX_LENGTH,
+            reason_max_length=REASON_MAX_CHARS,
         )
 
     def objection_recorded(self, language: str, purposes: list[PurposeSummary]) -> Page:

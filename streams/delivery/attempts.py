@@ -38,6 +38,7 @@ from typing import Any
 
 from notifications.audience import is_deliverable_address
 from notifications.campaign import purposes_of, start_of
+from notifications.campaign_status import FINAL_DELIVERY_STATUSES
 from notifications.errors import InvalidEvent
 from notifications.mime import HeaderInjection, InvalidAddress, build_notice, message_id_for
 from notifications.render import NoticeContext, NoticeRenderer, RenderedNotice, pick_language
@@ -47,7 +48,6 @@ from streams.events import NoticeDelivery, encode
 from streams.internal_events import FinalOutcome, NoticeJob, NoticeRetry, encode_internal
 from streams.runtime.acked import send_acked, set_acked
 
-FINAL_STATUSES = frozenset({"sent", "failed", "bounced", "suppressed"})
 BACKOFF_CAP_SECONDS = 30.0
 
 
@@ -97,7 +97,7 @@ async def deliver(ctx: DeliveryContext, job: NoticeJob, partition: int) -> None:
     """
     key = f"{job.campaign_id}|{job.user_id}"
     record = ctx.ledger.get(key) or {}
-    if record.get("status") in FINAL_STATUSES or key in ctx.in_flight:
+    if record.get("status") in FINAL_DELIVERY_STATUSES or key in ctx.in_flight:
         return
     if int(record.get("attempt", 0)) > job.attempt:
         return
