@@ -17,14 +17,12 @@ objection is recorded by its ``POST``, so that link scanners record nothing.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+from jinja2 import Template
 from markupsafe import Markup
 
 from notifications.i18n import (
@@ -37,6 +35,7 @@ from notifications.i18n import (
 from notifications.objections import REASON_MAX_CHARS
 from notifications.render import _fill_filter, _wrap_filter
 from notifications.template_folder import template_folder
+from notifications.templating import inline_style_policy, template_environment
 
 __all__ = [
     "ERROR_INVALID_EMAIL",
@@ -133,23 +132,11 @@ class WebPages:
         if "<" in css:
             raise ValueError("templates/web/page.css must not contain '<'")
         self._css = Markup(css)
-        digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")
         #: A ``Content-Security-Policy`` the pages work under: no script, no
         #: resource but their own ``<style>``, never framed (no clickjacking of
         #: the confirm button).
-        self.content_security_policy = (
-            f"default-src 'none'; style-src 'sha256-{digest}'; base-uri 'none'; "
-            "frame-ancestors 'none'"
-        )
-        self.env = Environment(
-            loader=FileSystemLoader(folder),
-            autoescape=lambda name: name is not None and name.endswith((".html", ".html.j2")),
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-            auto_reload=False,
-        )
+        self.content_security_policy = inline_style_policy(css)
+        self.env = template_environment(folder)
         self.env.filters.update(wrap=_wrap_filter, fill=_fill_filter)
         # Loaded now: a broken template fails at start-up, not on a person's click.
         self._pages: dict[str, Template] = {
