@@ -14,10 +14,11 @@ A rotated link secret gives another index key: :func:`index_keys` derives one
 per secret, the current one first, so that tokens signed before a rotation
 still find their account.
 
-``streams.delivery.attempts`` still hashes bounced addresses with a plain
-SHA-256 of its own (kept as it is: its stored suppression entries must keep
-matching); it should move to :func:`normalize_address` and a keyed hash with
-a migration.
+The one exception is the suppression list of bounced addresses
+(:func:`suppression_digest`), a plain SHA-256 of the normalized address: it is
+kept as it is so that its stored entries keep matching, and defined here only,
+for every place that writes or checks one. It should move to a keyed hash
+with a migration.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ __all__ = [
     "index_keys",
     "normalize_address",
     "pseudonymous_user_id",
+    "suppression_digest",
 ]
 
 #: The user id of someone known only by an address (the ``/object`` flow).
@@ -60,6 +62,15 @@ def index_keys(secrets: Iterable[bytes]) -> tuple[bytes, ...]:
 def address_digest(key: bytes, address: str) -> str:
     """HMAC-SHA256 of the normalized address, hex."""
     return hmac.new(key, normalize_address(address).encode(), hashlib.sha256).hexdigest()
+
+
+def suppression_digest(address: str) -> str:
+    """How the suppression list remembers a bounced address without keeping it (plain SHA-256).
+
+    Unkeyed, unlike :func:`address_digest`, because the suppression entries
+    already stored hold this digest: changing it needs a migration.
+    """
+    return hashlib.sha256(normalize_address(address).encode()).hexdigest()
 
 
 def pseudonymous_user_id(key: bytes, address: str) -> str:

@@ -21,6 +21,8 @@ protection officer would expect:
 - A notified person is *suppressed* instead, with the first reason that
   applies, in this order: ``already_objected`` (they said no already: telling
   them again is noise), ``no_email``, ``invalid_email``, ``bounced_before``.
+  This last step, :func:`recheck`, is what delivery checks again at send
+  time (``streams.delivery.attempts``): the same function, the same reasons.
 """
 
 from __future__ import annotations
@@ -35,8 +37,8 @@ from typing import Any
 from notifications.countries import expand_countries
 
 
-class Outcome(StrEnum):
-    """What a campaign does for one person."""
+class Verdict(StrEnum):
+    """What a campaign does for one person (a delivery attempt's fate is ``smtp_reply.Outcome``)."""
 
     NOTIFY = "notify"
     SUPPRESS = "suppress"
@@ -48,17 +50,17 @@ class Outcome(StrEnum):
 class Decision:
     """An outcome, and for SUPPRESS and EXCLUDE the contract's reason."""
 
-    outcome: Outcome
+    outcome: Verdict
     reason: str | None = None
 
 
-NOTIFY = Decision(Outcome.NOTIFY)
-OUTSIDE = Decision(Outcome.OUTSIDE)
-BELOW_MIN_AGE = Decision(Outcome.EXCLUDE, "below_min_age")
-ALREADY_OBJECTED = Decision(Outcome.SUPPRESS, "already_objected")
-NO_EMAIL = Decision(Outcome.SUPPRESS, "no_email")
-INVALID_EMAIL = Decision(Outcome.SUPPRESS, "invalid_email")
-BOUNCED_BEFORE = Decision(Outcome.SUPPRESS, "bounced_before")
+NOTIFY = Decision(Verdict.NOTIFY)
+OUTSIDE = Decision(Verdict.OUTSIDE)
+BELOW_MIN_AGE = Decision(Verdict.EXCLUDE, "below_min_age")
+ALREADY_OBJECTED = Decision(Verdict.SUPPRESS, "already_objected")
+NO_EMAIL = Decision(Verdict.SUPPRESS, "no_email")
+INVALID_EMAIL = Decision(Verdict.SUPPRESS, "invalid_email")
+BOUNCED_BEFORE = Decision(Verdict.SUPPRESS, "bounced_before")
 
 # A deliverable address: one @, no whitespace or control characters (CR/LF in
 # an address would let it inject headers), a dotted domain without empty labels
@@ -153,6 +155,16 @@ def decide(
         return BELOW_MIN_AGE
     if user.get("status", "active") != "active":
         return OUTSIDE
+    return recheck(user, objected=objected, bounced=bounced)
+
+
+def recheck(user: Mapping[str, Any], *, objected: bool = False, bounced: bool = False) -> Decision:
+    """NOTIFY, or SUPPRESS with the first reason that applies to a notified ``user``.
+
+    The part of :func:`decide` that can change between the fan-out and the
+    send (an objection since, a new address, a bounce): :func:`decide` ends
+    with it, and delivery calls it again just before sending.
+    """
     if objected:
         return ALREADY_OBJECTED
     email = user.get("email")

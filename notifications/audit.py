@@ -351,24 +351,20 @@ class _Verifier:
         self.header_records = -1
 
     def run(self, entries: Iterator[_Entry]) -> VerifyReport:
+        final: str | None = None
+        error: VerifyError | None = None
         try:
             final = self._walk(entries)
         except _Failure as failure:
-            return VerifyReport(
-                ok=False,
-                records=self.records,
-                format=self.fmt,
-                campaign_id=self.campaign_id,
-                exported_at=self.exported_at,
-                first_error=failure.error,
-            )
+            error = failure.error
         return VerifyReport(
-            ok=True,
+            ok=error is None,
             records=self.records,
             format=self.fmt,
             campaign_id=self.campaign_id,
             exported_at=self.exported_at,
             final_sha256=final,
+            first_error=error,
         )
 
     def _walk(self, entries: Iterator[_Entry]) -> str:

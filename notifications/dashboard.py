@@ -20,17 +20,16 @@ numbers. Nothing here reads the clock: the caller passes ``now``.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import math
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+from jinja2 import Template
 
 from notifications.template_folder import template_folder
+from notifications.templating import inline_style_policy, template_environment
 
 __all__ = ["DashboardRenderer"]
 
@@ -77,28 +76,16 @@ class DashboardRenderer:
 
     def __init__(self, templates_dir: Path | None = None) -> None:
         folder = templates_dir or template_folder()
-        self.env = Environment(
-            loader=FileSystemLoader(folder),
-            autoescape=lambda name: name is not None and name.endswith((".html", ".html.j2")),
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-            auto_reload=False,
-        )
+        self.env = template_environment(folder)
         self.env.filters.update(number=_number, percent=_percent)
         # Loaded now: a broken template fails at start-up, not when the page is opened.
         self._template: Template = self.env.get_template(TEMPLATE)
         css = "".join(self._template.blocks["css"](self._template.new_context({})))
         if "<" in css:
             raise ValueError(f"the css block of {TEMPLATE} must not contain '<'")
-        digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")
         #: A ``Content-Security-Policy`` the page works under: no script, no
         #: resource but its own ``<style>``, never framed.
-        self.content_security_policy = (
-            f"default-src 'none'; style-src 'sha256-{digest}'; base-uri 'none'; "
-            "form-action 'none'; frame-ancestors 'none'"
-        )
+        self.content_security_policy = inline_style_policy(css, form_action="'none'")
 
     def render(
         self, campaigns: list[dict[str, Any]], *, now: datetime, refresh_seconds: int = 30

@@ -34,6 +34,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 
+from notifications.addresses import normalize_address
 from notifications.forwarding import parse_ip
 
 __all__ = ["ClientLimiter", "SendLimiter"]
@@ -86,7 +87,7 @@ class SendLimiter:
         """True, and counted as sent, when the email may go; False otherwise."""
         now = self._clock()
         self._expire(now)
-        normalized = address.strip().lower()
+        normalized = normalize_address(address)
         who = self._digest(normalized)
         pair = self._digest(normalized + "\x00" + purpose_id)
         if pair in self._pairs:

@@ -11,6 +11,10 @@ from typing import Any
 
 State = dict[str, dict[str, Any]]
 
+#: The longest free-text reason an objection keeps (the form's ``maxlength``; the views
+#: and the event model cut beyond it).
+REASON_MAX_CHARS = 2000
+
 
 def objected_to_any(state: State | None, purposes: list[str]) -> bool:
     """Whether the user objects to at least one of ``purposes``."""

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_eval_context
+from jinja2 import pass_eval_context
 from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
 
@@ -36,6 +36,7 @@ from notifications.i18n import (
     pick_text,
 )
 from notifications.template_folder import template_folder
+from notifications.templating import template_environment
 
 __all__ = [
     "SUPPORTED_LANGUAGES",
@@ -127,15 +128,7 @@ class NoticeRenderer:
     def __init__(self, templates_dir: Path | None = None) -> None:
         folder = templates_dir or template_folder()
         self.catalogs = load_catalogs(folder / "email" / "i18n")
-        self.env = Environment(
-            loader=FileSystemLoader(folder),
-            autoescape=lambda name: name is not None and name.endswith((".html", ".html.j2")),
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-            auto_reload=False,
-        )
+        self.env = template_environment(folder)
         self.env.filters.update(wrap=_wrap_filter, fill=_fill_filter, lang=_lang_filter)
 
     def render(self, context: NoticeContext) -> RenderedNotice:

@@ -44,8 +44,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-#: Art. 21(1): bases that carry the right to object (as ``streams.events.OBJECTABLE_BASES``,
-#: repeated here because ``notifications/`` never imports ``streams/``; a test keeps them equal).
+#: Art. 21(1): the bases that carry the right to object (the one definition: the event
+#: models of ``streams.events`` import it).
 OBJECTABLE_BASES: frozenset[str] = frozenset({"public_interest", "legitimate_interest"})
 
 _CONTROLLER_FIELDS = ("name", "address", "contact_email", "dpo_email")

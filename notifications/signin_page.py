@@ -9,15 +9,13 @@ field and a real submit button. In English, like the dashboard.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from notifications.template_folder import template_folder
+from notifications.templating import inline_style_policy, template_environment
 
 __all__ = ["SignInPage", "SignInView"]
 
@@ -42,21 +40,9 @@ class SignInPage:
         if "<" in css:
             raise ValueError("templates/web/page.css must not contain '<'")
         self._css = Markup(css)
-        digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")
         #: Its own style only, forms posted to this site only, never framed.
-        self.content_security_policy = (
-            f"default-src 'none'; style-src 'sha256-{digest}'; base-uri 'none'; "
-            "form-action 'self'; frame-ancestors 'none'"
-        )
-        env = Environment(
-            loader=FileSystemLoader(folder),
-            autoescape=True,
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-            auto_reload=False,
-        )
+        self.content_security_policy = inline_style_policy(css, form_action="'self'")
+        env = template_environment(folder, autoescape=True)
         # Loaded now: a broken template fails at start-up.
         self._template = env.get_template(TEMPLATE)
 

@@ -17,14 +17,12 @@ objection is recorded by its ``POST``, so that link scanners record nothing.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+from jinja2 import Template
 from markupsafe import Markup
 
 from notifications.i18n import (
@@ -34,14 +32,15 @@ from notifications.i18n import (
     load_catalogs,
     pick_language,
 )
+from notifications.objections import REASON_MAX_CHARS
 from notifications.render import _fill_filter, _wrap_filter
 from notifications.template_folder import template_folder
+from notifications.templating import inline_style_policy, template_environment
 
 __all__ = [
     "ERROR_INVALID_EMAIL",
     "ERROR_UNKNOWN_PURPOSE",
     "OBJECT_FORM_PATH",
-    "REASON_MAX_LENGTH",
     "Email",
     "Page",
     "PurposeSummary",
@@ -51,8 +50,6 @@ __all__ = [
 
 #: Where the form for people without a notice lives (``GET`` shows it, ``POST`` sends the link).
 OBJECT_FORM_PATH = "/object"
-#: The ``maxlength`` of the optional free-text reason (the views should cut or refuse beyond it).
-REASON_MAX_LENGTH = 2000
 #: ``error`` codes of :meth:`WebPages.object_form` shown translated (any other text: as is).
 ERROR_INVALID_EMAIL = "invalid_email"
 ERROR_UNKNOWN_PURPOSE = "unknown_purpose"
@@ -135,23 +132,11 @@ class WebPages:
         if "<" in css:
             raise ValueError("templates/web/page.css must not contain '<'")
         self._css = Markup(css)
-        digest = base64.b64encode(hashlib.sha256(css.encode("utf-8")).digest()).decode("ascii")
         #: A ``Content-Security-Policy`` the pages work under: no script, no
         #: resource but their own ``<style>``, never framed (no clickjacking of
         #: the confirm button).
-        self.content_security_policy = (
-            f"default-src 'none'; style-src 'sha256-{digest}'; base-uri 'none'; "
-            "frame-ancestors 'none'"
-        )
-        self.env = Environment(
-            loader=FileSystemLoader(folder),
-            autoescape=lambda name: name is not None and name.endswith((".html", ".html.j2")),
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-            auto_reload=False,
-        )
+        self.content_security_policy = inline_style_policy(css)
+        self.env = template_environment(folder)
         self.env.filters.update(wrap=_wrap_filter, fill=_fill_filter)
         # Loaded now: a broken template fails at start-up, not on a person's click.
         self._pages: dict[str, Template] = {
@@ -185,7 +170,7 @@ class WebPages:
             purposes=_summaries(purposes, lang),
             controller=controller_name or None,
             action_url=action_url,
-            reason_max_length=REASON_MAX_LENGTH,
+            reason_max_length=REASON_MAX_CHARS,
         )
 
     def objection_recorded(self, language: str, purposes: list[PurposeSummary]) -> Page:

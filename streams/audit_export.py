@@ -32,6 +32,7 @@ proves the file is consistent, the signature proves who made it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections import Counter
@@ -396,13 +397,9 @@ def verify_file(path: Path, expect_sha256: str | None = None) -> VerifyReport:
         report = verify_lines(lines)
     expected = None if expect_sha256 is None else expect_sha256.strip().lower()
     if report.ok and expected is not None and report.final_sha256 != expected:
-        return VerifyReport(
+        return dataclasses.replace(
+            report,
             ok=False,
-            records=report.records,
-            format=report.format,
-            campaign_id=report.campaign_id,
-            exported_at=report.exported_at,
-            final_sha256=report.final_sha256,
             first_error=VerifyError(
                 0,
                 f"the chain is intact but its final sha256 is {report.final_sha256}, "

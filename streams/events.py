@@ -36,6 +36,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter,
 
 from notifications.countries import expand_countries
 from notifications.errors import ROOT, InvalidEvent
+from notifications.objections import REASON_MAX_CHARS
+from notifications.requirements import OBJECTABLE_BASES
 from streams import topic_names as topics
 from streams.event_types import (
     AudienceCountry,
@@ -65,11 +67,6 @@ LegalBasis = Literal[
 ]
 
 Severity = Literal["info", "warning", "critical"]
-
-#: Art. 21(1): the right to object applies to processing based on these.
-OBJECTABLE_BASES: frozenset[str] = frozenset({"public_interest", "legitimate_interest"})
-
-REASON_MAX_CHARS = 2000
 
 
 def _require_type(schema: dict[str, Any]) -> None:

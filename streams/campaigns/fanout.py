@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from notifications.audience import AudienceRules, Decision, Outcome, decide
+from notifications.audience import AudienceRules, Decision, Verdict, decide
 from notifications.campaign import Kind, purposes_of, rules_of, start_of
 from notifications.i18n import pick_language
 from streams.campaigns.outputs import CampaignOutputs
@@ -107,14 +107,14 @@ async def apply_decision(
     late: bool = False,
 ) -> None:
     """Write the records one decision calls for."""
-    if decision.outcome is Outcome.NOTIFY:
+    if decision.outcome is Verdict.NOTIFY:
         await outputs.notify(writer, campaign_id, user_id, late=late)
         tally.notified += 1
-    elif decision.outcome is Outcome.SUPPRESS:
+    elif decision.outcome is Verdict.SUPPRESS:
         assert decision.reason is not None
         await outputs.suppress(writer, campaign_id, user_id, decision.reason)
         tally.suppressed[decision.reason] += 1
-    elif decision.outcome is Outcome.EXCLUDE:
+    elif decision.outcome is Verdict.EXCLUDE:
         assert decision.reason is not None
         await outputs.exclude(purposes, user_id, decision.reason)
         tally.excluded[decision.reason] += 1
@@ -208,8 +208,8 @@ async def fan_out(
         await apply_decision(
             decision, campaign.campaign_id, purposes, user_id, outputs, writer, campaign.tally
         )
-        if decision.outcome in (Outcome.NOTIFY, Outcome.SUPPRESS):
-            campaign.tally.count_audience(entry, suppressed=decision.outcome is Outcome.SUPPRESS)
+        if decision.outcome in (Verdict.NOTIFY, Verdict.SUPPRESS):
+            campaign.tally.count_audience(entry, suppressed=decision.outcome is Verdict.SUPPRESS)
         last_key = user_id
         in_chunk += 1
         if in_chunk >= chunk_size:
@@ -254,12 +254,12 @@ async def late_match(
         objected=lookups.objected(user_id, purposes),
         bounced=lookups.bounced(user_id, new),
     )
-    previous = (previous_code or Outcome.OUTSIDE.value).split(":", 1)[0]
+    previous = (previous_code or Verdict.OUTSIDE.value).split(":", 1)[0]
     wanted = decision.outcome.value
     act = (
-        (wanted == Outcome.NOTIFY and previous != Outcome.NOTIFY)
-        or (wanted == Outcome.SUPPRESS and previous == Outcome.OUTSIDE)
-        or (wanted == Outcome.EXCLUDE and previous != Outcome.EXCLUDE)
+        (wanted == Verdict.NOTIFY and previous != Verdict.NOTIFY)
+        or (wanted == Verdict.SUPPRESS and previous == Verdict.OUTSIDE)
+        or (wanted == Verdict.EXCLUDE and previous != Verdict.EXCLUDE)
     )
     if act:
         # counted in the ledger from the late decision record, not in the
@@ -269,4 +269,4 @@ async def late_match(
         )
         await outputs.late_decision(campaign.campaign_id, user_id, decision, new)
         return code_of(decision)
-    return previous_code if previous_code != Outcome.OUTSIDE.value else None
+    return previous_code if previous_code != Verdict.OUTSIDE.value else None

@@ -7,7 +7,8 @@ The rules, in order:
   being delivered by another actor of this worker is left to it;
 - what may have changed since the fan-out is checked again: an erased user
   gets nothing (``erased``), nor one who objected meanwhile
-  (``already_objected``), nor an address that is invalid or bounced before;
+  (``already_objected``), nor an address that is invalid or bounced before
+  (:func:`notifications.audience.recheck`, the fan-out's own last step);
 - a 4xx reply or a connection error is ``deferred`` and tried again after a
   capped exponential backoff with full jitter, for as long as it takes until
   the campaign's start date (after it a notice is pointless: ``failed`` with
@@ -28,7 +29,6 @@ broker before the job is (``streams.runtime.acked``).
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -36,8 +36,10 @@ from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
 
-from notifications.audience import is_deliverable_address
+from notifications.addresses import suppression_digest
+from notifications.audience import recheck
 from notifications.campaign import purposes_of, start_of
+from notifications.campaign_status import FINAL_DELIVERY_STATUSES
 from notifications.errors import InvalidEvent
 from notifications.mime import HeaderInjection, InvalidAddress, build_notice, message_id_for
 from notifications.render import NoticeContext, NoticeRenderer, RenderedNotice, pick_language
@@ -47,13 +49,7 @@ from streams.events import NoticeDelivery, encode
 from streams.internal_events import FinalOutcome, NoticeJob, NoticeRetry, encode_internal
 from streams.runtime.acked import send_acked, set_acked
 
-FINAL_STATUSES = frozenset({"sent", "failed", "bounced", "suppressed"})
 BACKOFF_CAP_SECONDS = 30.0
-
-
-def address_digest(address: str) -> str:
-    """How the suppression list remembers an address without keeping it."""
-    return hashlib.sha256(address.strip().lower().encode()).hexdigest()
 
 
 @dataclass
@@ -76,7 +72,7 @@ class DeliveryContext:
         email = entry.get("email")
         if not email:
             return False
-        return address_digest(email) in (self.suppression.get(user_id) or [])
+        return suppression_digest(email) in (self.suppression.get(user_id) or [])
 
     @property
     def envelope_sender(self) -> str:
@@ -97,7 +93,7 @@ async def deliver(ctx: DeliveryContext, job: NoticeJob, partition: int) -> None:
     """
     key = f"{job.campaign_id}|{job.user_id}"
     record = ctx.deliveries.get(key) or {}
-    if record.get("status") in FINAL_STATUSES or key in ctx.in_flight:
+    if record.get("status") in FINAL_DELIVERY_STATUSES or key in ctx.in_flight:
         return
     if int(record.get("attempt", 0)) > job.attempt:
         return
@@ -140,9 +136,13 @@ async def _deliver(ctx: DeliveryContext, job: NoticeJob, partition: int, key: st
     if entry is None:
         return await _final(ctx, pair, _Outcome("suppressed", "erased", job.attempt))
     email = entry.get("email") or ""
-    skip_reason = _reason_not_to_send(ctx, job.user_id, entry, email, purposes)
-    if skip_reason is not None:
-        return await _final(ctx, pair, _Outcome("suppressed", skip_reason, job.attempt))
+    check = recheck(
+        entry,
+        objected=ctx.app.preavis_lookups.objected(job.user_id, purposes),
+        bounced=ctx.bounced_before(job.user_id, entry),
+    )
+    if check.reason is not None:  # NOTIFY, or SUPPRESS with its reason
+        return await _final(ctx, pair, _Outcome("suppressed", check.reason, job.attempt))
 
     attempt = job.attempt + 1
     locale = entry.get("locale") or "en"
@@ -177,10 +177,8 @@ async def _deliver(ctx: DeliveryContext, job: NoticeJob, partition: int, key: st
             return _Outcome(status, reason, attempt, message_id, notice.content_sha256)
 
         if result.outcome is Outcome.BOUNCED:
-            digests = list(ctx.suppression.get(job.user_id) or [])
-            await set_acked(
-                ctx.suppression, partition, job.user_id, sorted({*digests, address_digest(email)})
-            )
+            digests = {*(ctx.suppression.get(job.user_id) or []), suppression_digest(email)}
+            await set_acked(ctx.suppression, partition, job.user_id, sorted(digests))
         if result.outcome is not Outcome.DEFERRED:
             return await _final(ctx, pair, outcome(result.outcome.value, result.reply))
         deadline = start_of(change, kind)
@@ -197,21 +195,6 @@ async def _deliver(ctx: DeliveryContext, job: NoticeJob, partition: int, key: st
         await _send_delivery_event(ctx, pair, outcome("deferred", result.reply))
         await ctx.sleep(max(0.0, (due_at - now).total_seconds()))
         attempt += 1
-
-
-def _reason_not_to_send(
-    ctx: DeliveryContext, user_id: str, entry: dict[str, Any], email: str, purposes: list[str]
-) -> str | None:
-    """Why this person must not get the email now (checked again at delivery), or None."""
-    if ctx.app.preavis_lookups.objected(user_id, purposes):
-        return "already_objected"
-    if not email:
-        return "no_email"
-    if not is_deliverable_address(email):
-        return "invalid_email"
-    if ctx.bounced_before(user_id, entry):
-        return "bounced_before"
-    return None
 
 
 def _message(

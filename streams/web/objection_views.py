@@ -36,6 +36,7 @@ from notifications.addresses import digest_of_pseudonym, index_keys, pseudonymou
 from notifications.audience import is_deliverable_address
 from notifications.links import InvalidToken, TokenClaims, objection_url, sign_token, verify_token
 from notifications.object_limits import ClientLimiter, SendLimiter
+from notifications.objections import REASON_MAX_CHARS
 from notifications.web_pages import (
     ERROR_INVALID_EMAIL,
     ERROR_UNKNOWN_PURPOSE,
@@ -54,7 +55,6 @@ if TYPE_CHECKING:
     from streams.settings import Settings
     from streams.topics import Topics
 
-MAX_REASON_CHARS = 2000
 MAX_BODY_BYTES = 16 * 1024
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
@@ -99,7 +99,7 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
                 "campaign_id": claims.campaign_id,
                 "channel": channel,
                 "language": claims.language,
-                "reason": (reason or "").strip()[:MAX_REASON_CHARS] or None,
+                "reason": (reason or "").strip()[:REASON_MAX_CHARS] or None,
                 "received_at": datetime.now(UTC),
             }
         )

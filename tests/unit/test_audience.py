@@ -23,9 +23,10 @@ from notifications.audience import (
     OUTSIDE,
     AudienceRules,
     Decision,
-    Outcome,
+    Verdict,
     decide,
     is_deliverable_address,
+    recheck,
 )
 from notifications.directory import entry_from_upsert
 from streams import events
@@ -217,11 +218,71 @@ def test_reasons_are_the_contracts() -> None:
         "bounced_before",
     }
     assert all(
-        d.outcome is Outcome.SUPPRESS
+        d.outcome is Verdict.SUPPRESS
         for d in (ALREADY_OBJECTED, NO_EMAIL, INVALID_EMAIL, BOUNCED_BEFORE)
     )
-    assert (BELOW_MIN_AGE.outcome, BELOW_MIN_AGE.reason) == (Outcome.EXCLUDE, "below_min_age")
+    assert (BELOW_MIN_AGE.outcome, BELOW_MIN_AGE.reason) == (Verdict.EXCLUDE, "below_min_age")
     assert NOTIFY.reason is None and OUTSIDE.reason is None
+
+
+# --- recheck: what delivery checks again just before sending ------------------------------
+
+#: (name, entry overrides, objected since the fan-out, bounced since, what delivery records)
+RECHECKS = [
+    ("still-notified", {}, False, False, NOTIFY),
+    ("objected-since-the-fanout", {}, True, False, ALREADY_OBJECTED),
+    ("objection-wins-over-everything", {"email": None}, True, True, ALREADY_OBJECTED),
+    ("address-removed-since", {"email": None}, False, False, NO_EMAIL),
+    ("address-empty", {"email": ""}, False, False, NO_EMAIL),
+    ("no-address-wins-over-bounce", {"email": None}, False, True, NO_EMAIL),
+    ("address-now-invalid", {"email": "ana@example..org"}, False, False, INVALID_EMAIL),
+    (
+        "address-now-header-injection",
+        {"email": "a@b.org\r\nBcc: x@y.org"},
+        False,
+        False,
+        INVALID_EMAIL,
+    ),
+    ("invalid-wins-over-bounce", {"email": "not-an-address"}, False, True, INVALID_EMAIL),
+    ("bounced-since-the-fanout", {}, False, True, BOUNCED_BEFORE),
+]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "objected", "bounced", "expected"),
+    [case[1:] for case in RECHECKS],
+    ids=[case[0] for case in RECHECKS],
+)
+def test_recheck_at_send_time(
+    overrides: dict[str, Any], objected: bool, bounced: bool, expected: Decision
+) -> None:
+    entry = {**user(), **overrides}
+    assert recheck(entry, objected=objected, bounced=bounced) == expected
+
+
+@pytest.mark.parametrize(
+    ("overrides", "objected", "bounced", "expected"),
+    [case[1:] for case in RECHECKS],
+    ids=[case[0] for case in RECHECKS],
+)
+def test_decide_ends_with_the_recheck_for_a_notified_person(
+    overrides: dict[str, Any], objected: bool, bounced: bool, expected: Decision
+) -> None:
+    # the fan-out and delivery take the same decision, with the same reasons
+    entry = {**user(), **overrides}
+    assert decide(rules(), entry, objected=objected, bounced=bounced) == expected
+
+
+def test_recheck_gives_a_reason_exactly_when_it_suppresses() -> None:
+    for *_, expected in RECHECKS:
+        assert (expected.reason is not None) == (expected.outcome is Verdict.SUPPRESS)
+        assert expected.outcome in (Verdict.NOTIFY, Verdict.SUPPRESS)
+
+
+def test_recheck_does_not_look_at_the_audience_filters() -> None:
+    # delivery re-checks only what can change for a person already notified
+    moved = user(country="US", birth_year=2015, status="suspended")
+    assert recheck(moved) == NOTIFY
 
 
 def test_an_entry_without_status_counts_as_active() -> None:

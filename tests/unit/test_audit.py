@@ -5,11 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from notifications.audit import CSV_COLUMNS, Format, chain, sha256_hex, verify_lines
+from streams.audit_export import verify_file
 
 CAMPAIGN = "purpose:ai-training:v1"
 EXPORTED_AT = "2026-05-01T12:00:00+00:00"
@@ -361,3 +363,34 @@ def test_not_a_campaign_id_is_refused() -> None:
 
     with pytest.raises(PreavisError, match="not a campaign id"):
         select("ai-training", [])
+
+
+# --- verify_file: the file, and that it is the export whose hash was kept apart ---------------
+
+
+def test_verify_file_with_the_kept_hash(tmp_path: Path) -> None:
+    path = tmp_path / "export.jsonl"
+    path.write_text("".join(export()), encoding="utf-8")
+    intact = verify_lines(export())
+    assert intact.final_sha256 is not None
+
+    assert verify_file(path, intact.final_sha256.upper()) == intact
+
+    other = verify_file(path, "0" * 64)
+    assert not other.ok
+    assert (other.records, other.format, other.campaign_id, other.exported_at) == (
+        intact.records,
+        intact.format,
+        intact.campaign_id,
+        intact.exported_at,
+    )
+    assert other.final_sha256 == intact.final_sha256
+    assert other.first_error is not None and "not the expected" in str(other.first_error)
+
+
+def test_a_tampered_file_reports_no_final_hash(tmp_path: Path) -> None:
+    lines = export()
+    del lines[2]
+    report = verify_lines(lines)
+    assert not report.ok and report.first_error is not None
+    assert report.final_sha256 is None

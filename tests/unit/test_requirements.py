@@ -340,10 +340,6 @@ def test_terms_notice_period(purposes_added: list[str] | None, days: int, accept
 # --- the function's own contract ---------------------------------------------------------
 
 
-def test_objectable_bases_match_the_event_models() -> None:
-    assert requirements.OBJECTABLE_BASES == events.OBJECTABLE_BASES
-
-
 def test_negative_min_notice_days_is_a_programming_error() -> None:
     with pytest.raises(ValueError, match="min_notice_days"):
         check_purpose(purpose(), -1)
