@@ -32,7 +32,6 @@ from typing import Any
 import aiohttp
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from streams import topic_names as names
 from streams.internal_events import TOPIC_JOBS, TOPIC_OBJECTION_REQUESTS
@@ -49,7 +48,7 @@ from tests.faults.support import (
     report,
     wait_for_mail,
 )
-from tests.support.kafka import BOOTSTRAP, Record, produce, read_topic
+from tests.support.kafka import BOOTSTRAP, Record, alter_topic_configs, produce, read_topic
 from tests.support.mail import objection_link
 from tests.support.smtp_server import SmtpServer
 
@@ -206,26 +205,17 @@ async def force_compaction(awaiting: dict[str, set[int]]) -> None:
     it, and a low dirty ratio makes the closed segment worth cleaning at the
     cleaner's next pass (``log.cleaner.backoff.ms``, 15 s by default).
     """
-    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
-    await admin.start()
-    try:
-        await admin.alter_configs(
-            [
-                ConfigResource(
-                    ConfigResourceType.TOPIC,
-                    topic,
-                    configs={
-                        "cleanup.policy": "compact",
-                        "segment.ms": "1000",
-                        "min.cleanable.dirty.ratio": "0.001",
-                        "min.compaction.lag.ms": "0",
-                    },
-                )
-                for topic in sorted(awaiting)
-            ]
-        )
-    finally:
-        await admin.close()
+    await alter_topic_configs(
+        {
+            topic: {
+                "cleanup.policy": "compact",
+                "segment.ms": "1000",
+                "min.cleanable.dirty.ratio": "0.001",
+                "min.compaction.lag.ms": "0",
+            }
+            for topic in awaiting
+        }
+    )
     time.sleep(2.5)
     producer = AIOKafkaProducer(bootstrap_servers=BOOTSTRAP, acks="all")
     await producer.start()

@@ -29,8 +29,6 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
-from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
 from notifications.errors import InvalidEvent
 from streams import topic_names as names
@@ -49,7 +47,7 @@ from streams.topics import TOPIC_SPECS
 from tests import examples
 from tests.faults.conftest import Workers
 from tests.faults.support import Mailbox, final_status, purpose, read_all, report, wait_for_mail
-from tests.support.kafka import BOOTSTRAP, Record, read_topic
+from tests.support.kafka import BOOTSTRAP, Record, alter_topic_configs, read_topic
 from tests.support.smtp_server import SmtpServer
 
 BIG = 3 * 1024 * 1024  # "a value of several MB"
@@ -166,21 +164,12 @@ GARBAGE: list[Garbage] = [
 async def accept_big_values(topics: set[str]) -> None:
     """Let the test's topics take a BIG record, as a platform's cluster may."""
     specs = {s.name: s for s in TOPIC_SPECS}
-    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
-    await admin.start()
-    try:
-        await admin.alter_configs(
-            [
-                ConfigResource(
-                    ConfigResourceType.TOPIC,
-                    topic,
-                    configs={**specs[topic].config(), "max.message.bytes": str(MAX_MESSAGE_BYTES)},
-                )
-                for topic in sorted(topics)
-            ]
-        )
-    finally:
-        await admin.close()
+    await alter_topic_configs(
+        {
+            topic: {**specs[topic].config(), "max.message.bytes": str(MAX_MESSAGE_BYTES)}
+            for topic in topics
+        }
+    )
 
 
 async def produce_located(items: list[tuple[str, bytes, bytes | None]]) -> list[tuple[int, int]]:

@@ -4,28 +4,16 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from streams import topic_names as names
 from tests import examples
-from tests.support.kafka import BOOTSTRAP, produce
-from tests.support.worker import PREAVIS
+from tests.support.kafka import produce
+from tests.support.worker import run_preavis as preavis
 
 AI = "purpose:ai-training:v1"
-
-
-def preavis(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [PREAVIS, *args],
-        env={**os.environ, **env, "PREAVIS_KAFKA_BOOTSTRAP": BOOTSTRAP},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
 
 
 @pytest.fixture

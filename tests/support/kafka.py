@@ -18,6 +18,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError
 
 from streams import kafka, topic_names
@@ -189,3 +190,18 @@ async def declare_purpose(days_ahead: int = 45, **fields: Any) -> dict[str, Any]
     key = str(purpose["purpose_id"]).encode()
     await produce(topic_names.TOPIC_PURPOSES, [(key, json.dumps(purpose).encode())])
     return purpose
+
+
+async def alter_topic_configs(configs: dict[str, dict[str, str]]) -> None:
+    """Set broker-side configuration of test topics (topic name -> settings)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=BOOTSTRAP)
+    await admin.start()
+    try:
+        await admin.alter_configs(
+            [
+                ConfigResource(ConfigResourceType.TOPIC, topic, configs=values)
+                for topic, values in sorted(configs.items())
+            ]
+        )
+    finally:
+        await admin.close()

@@ -81,3 +81,16 @@ def start_worker(env: dict[str, str], log_dir: Path, name: str = "worker") -> Wo
             start_new_session=True,
         )
     return WorkerProcess(process, int(full_env["PREAVIS_WEB_PORT"]), log_path, env)
+
+
+def run_preavis(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``preavis ARGS`` against the suite's broker, its output captured."""
+    from tests.support.kafka import BOOTSTRAP
+
+    return subprocess.run(
+        [PREAVIS, *args],
+        env={**os.environ, **env, "PREAVIS_KAFKA_BOOTSTRAP": BOOTSTRAP},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
