@@ -39,9 +39,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from notifications import topic_names as names
 from notifications.mime import build_notice, message_id_for
 from notifications.smtp import Outcome, SmtpConfig, SmtpPool
-from streams import topic_names as names
 from streams.settings import Settings
 from tests import examples
 from tests.support.kafka import declare_purpose, produce, read_topic, reset_topics

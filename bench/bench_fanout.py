@@ -30,10 +30,10 @@ from pathlib import Path
 from aiokafka import TopicPartition
 
 from bench.gen_users import main as generate
+from notifications import topic_names as names
+from notifications.internal_events import TOPIC_LEDGER
 from streams import kafka
-from streams import topic_names as names
 from streams.admin import ensure_topics
-from streams.internal_events import TOPIC_LEDGER
 from streams.publish import _PartitionBatcher, import_users
 from streams.settings import Settings
 from streams.topics import TopicSpec

@@ -43,9 +43,9 @@ from pathlib import Path
 import aiohttp
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from notifications import topic_names as names
 from notifications.links import TokenClaims, sign_token
 from streams import kafka
-from streams import topic_names as names
 from streams.admin import ensure_topics
 from streams.settings import Settings
 from streams.topics import TopicSpec

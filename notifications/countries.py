@@ -1,6 +1,6 @@
 """ISO 3166-1 alpha-2 country codes and the European Economic Area.
 
-Pure data and one function, no pydantic: the event models (``streams.events``)
+Pure data and one function, no pydantic: the event models (``notifications.events``)
 validate country codes against :data:`ISO_3166_ALPHA2`, and
 :func:`expand_countries` is the one place where the audience shorthand
 ``"EEA"`` becomes its member states, so that the campaign fan-out, the

@@ -45,7 +45,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 #: Art. 21(1): the bases that carry the right to object (the one definition: the event
-#: models of ``streams.events`` import it).
+#: models of ``notifications.events`` import it).
 OBJECTABLE_BASES: frozenset[str] = frozenset({"public_interest", "legitimate_interest"})
 
 _CONTROLLER_FIELDS = ("name", "address", "contact_email", "dpo_email")

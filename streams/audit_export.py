@@ -44,14 +44,11 @@ from typing import Any
 
 from aiokafka import TopicPartition
 
+from notifications import topic_names as names
 from notifications.audit import Format, VerifyError, VerifyReport, chain, verify_lines
 from notifications.audit_signature import SignatureCheck, fingerprint, sign
 from notifications.errors import InvalidEvent, PreavisError, UnknownCampaign
-from notifications.smtp_reply import redact
-from streams import kafka
-from streams import topic_names as names
-from streams.audit_signing import read_private_key, signature_path, write_atomically
-from streams.events import (
+from notifications.events import (
     NoticeDelivery,
     ObjectionRecorded,
     ObjectionWithdrawn,
@@ -59,6 +56,9 @@ from streams.events import (
     TermsPublished,
     decode,
 )
+from notifications.smtp_reply import redact
+from streams import kafka
+from streams.audit_signing import read_private_key, signature_path, write_atomically
 from streams.settings import Settings
 
 NOTICE_FIELDS = (

@@ -23,8 +23,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from streams import topic_names as names
-from streams.internal_events import TOPIC_LEDGER, TOPIC_OBJECTION_REQUESTS
+from notifications import topic_names as names
+from notifications.internal_events import TOPIC_LEDGER, TOPIC_OBJECTION_REQUESTS
 
 #: Topics whose values are about one person (an address, a locale, a country,
 #: a free-text reason, a raw bounce with its headers): never copied.

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from streams.events import TrainingExclusion, encode
+from notifications.events import TrainingExclusion, encode
 
 TABLE_NAME = "exclusions"
 

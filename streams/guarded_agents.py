@@ -28,8 +28,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from notifications.errors import InvalidEvent
+from notifications.events import DeadLetter, decode, encode
 from streams.deadletter_redaction import holds_personal_data, mask_addresses, mask_text
-from streams.events import DeadLetter, decode, encode
 from streams.failures import transient
 from streams.runtime.offset_gaps import OffsetGaps
 

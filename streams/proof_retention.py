@@ -32,10 +32,10 @@ from datetime import UTC, datetime
 
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
+from notifications import topic_names as names
 from notifications.errors import KafkaRequestError, TransientKafkaError
+from notifications.events import ComplianceAlert, encode
 from streams import kafka
-from streams import topic_names as names
-from streams.events import ComplianceAlert, encode
 from streams.failures import kafka_errors
 from streams.settings import Settings
 from streams.topics import KEEP_FOREVER, PROOF_TOPICS, TopicSpec, proof_retention_ms

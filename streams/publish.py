@@ -21,11 +21,18 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import murmur2
 
+from notifications import topic_names as names
 from notifications.errors import InvalidEvent
+from notifications.events import (
+    PurposeDeclared,
+    TermsPublished,
+    UserErased,
+    UserUpserted,
+    decode,
+    encode,
+)
 from streams import kafka
-from streams import topic_names as names
 from streams.admin import ensure_topics
-from streams.events import PurposeDeclared, TermsPublished, UserErased, UserUpserted, decode, encode
 from streams.settings import Settings
 
 #: Errors listed in a report before the rest are only counted.

@@ -16,12 +16,12 @@ from typing import Any
 
 from aiokafka import TopicPartition
 
+from notifications import topic_names as names
 from notifications.errors import InvalidEvent
+from notifications.events import PurposeDeclared, TermsPublished, decode
 from notifications.i18n import pick_text
 from notifications.web_pages import PurposeSummary
 from streams import kafka
-from streams import topic_names as names
-from streams.events import PurposeDeclared, TermsPublished, decode
 from streams.settings import Settings
 
 log = logging.getLogger(__name__)

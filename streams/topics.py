@@ -14,7 +14,7 @@ default retention (7 days on a stock broker, after which an audit export would
 silently lose records). Both clients (the admin step and Faust) take the
 configuration from :meth:`TopicSpec.config`, so they cannot disagree.
 
-Values and keys travel as raw bytes: decoding happens in ``streams.events`` so
+Values and keys travel as raw bytes: decoding happens in ``notifications.events`` so
 that a value that does not parse can be routed to the dead letter topic with
 its reason instead of failing inside Faust's deserializer.
 """
@@ -24,8 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from streams import topic_names as names
-from streams.internal_events import (
+from notifications import topic_names as names
+from notifications.internal_events import (
     TOPIC_ADDRESS_INDEX,
     TOPIC_FANOUT,
     TOPIC_JOBS,

@@ -22,13 +22,8 @@ from typing import TYPE_CHECKING, Any
 from notifications.campaign import Kind, purposes_of
 from notifications.campaign_alerts import due_alerts
 from notifications.campaign_status import summary
-from notifications.ledger_step import apply_ledger_record
-from notifications.requirements import check_change
-from streams.campaigns.fanout import ShardCampaign, fan_out, late_match
-from streams.campaigns.outputs import CampaignOutputs
-from streams.events import ComplianceAlert, PurposeDeclared, Severity, TermsPublished, encode
-from streams.guarded_agents import run_guarded
-from streams.internal_events import (
+from notifications.events import ComplianceAlert, PurposeDeclared, Severity, TermsPublished, encode
+from notifications.internal_events import (
     CampaignAlerted,
     CampaignRegistered,
     FanoutRequest,
@@ -37,6 +32,11 @@ from streams.internal_events import (
     decode_internal,
     encode_internal,
 )
+from notifications.ledger_step import apply_ledger_record
+from notifications.requirements import check_change
+from streams.campaigns.fanout import ShardCampaign, fan_out, late_match
+from streams.campaigns.outputs import CampaignOutputs
+from streams.guarded_agents import run_guarded
 from streams.runtime.batch_writer import PartitionWriter, raw_producer
 from streams.runtime.partition_scan import scan_partition
 

@@ -13,12 +13,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from notifications.audience import Decision
+from notifications.events import NoticeDelivery, encode
 from notifications.i18n import pick_language
+from notifications.internal_events import TOPIC_JOBS, NoticeJob, PersonDecided, encode_internal
+from notifications.topic_names import TOPIC_DELIVERY
 from streams import exclusions
-from streams.events import NoticeDelivery, encode
-from streams.internal_events import TOPIC_JOBS, NoticeJob, PersonDecided, encode_internal
 from streams.runtime.batch_writer import PartitionWriter
-from streams.topic_names import TOPIC_DELIVERY
 
 
 def notice_id(campaign_id: str, user_id: str) -> str:

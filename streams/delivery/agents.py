@@ -14,12 +14,12 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from notifications.internal_events import NoticeJob, decode_internal
 from notifications.links import TokenClaims, objection_url, sign_token
 from notifications.render import NoticeRenderer
 from streams.delivery.attempts import DeliveryContext, deliver
 from streams.delivery.tables import DELIVERIES_TABLE, SUPPRESSION_TABLE
 from streams.guarded_agents import run_guarded_concurrently
-from streams.internal_events import NoticeJob, decode_internal
 
 if TYPE_CHECKING:
     from streams.app import PreavisApp

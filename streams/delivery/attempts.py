@@ -41,12 +41,12 @@ from notifications.audience import recheck
 from notifications.campaign import purposes_of, start_of
 from notifications.campaign_status import FINAL_DELIVERY_STATUSES
 from notifications.errors import InvalidEvent
+from notifications.events import NoticeDelivery, encode
+from notifications.internal_events import FinalOutcome, NoticeJob, NoticeRetry, encode_internal
 from notifications.mime import HeaderInjection, InvalidAddress, build_notice, message_id_for
 from notifications.render import NoticeContext, NoticeRenderer, RenderedNotice, pick_language
 from notifications.smtp import Outcome, SmtpPool, backoff_delay
 from streams.campaigns.outputs import notice_id
-from streams.events import NoticeDelivery, encode
-from streams.internal_events import FinalOutcome, NoticeJob, NoticeRetry, encode_internal
 from streams.runtime.acked import send_acked, set_acked
 
 BACKOFF_CAP_SECONDS = 30.0

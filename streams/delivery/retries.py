@@ -17,8 +17,8 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from notifications.internal_events import NoticeRetry, decode_internal, encode_internal
 from streams.guarded_agents import run_guarded_concurrently
-from streams.internal_events import NoticeRetry, decode_internal, encode_internal
 from streams.runtime.acked import send_acked
 
 if TYPE_CHECKING:

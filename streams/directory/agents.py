@@ -15,8 +15,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from notifications.directory import entry_from_upsert, is_stale
+from notifications.events import Event, UserErased, UserUpserted
 from streams.directory.ledger_purge import LedgerPurge
-from streams.events import Event, UserErased, UserUpserted
 from streams.guarded_agents import run_guarded
 
 if TYPE_CHECKING:

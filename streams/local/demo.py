@@ -38,10 +38,10 @@ from typing import Any
 
 from aiokafka import TopicPartition
 
+from notifications import topic_names as names
+from notifications.internal_events import TOPIC_LEDGER
 from streams import kafka
-from streams import topic_names as names
 from streams.admin import ensure_topics
-from streams.internal_events import TOPIC_LEDGER
 from streams.local import broker as localbroker
 from streams.local.mail_capture import start_capture
 from streams.publish import import_users

@@ -29,7 +29,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from notifications.errors import ROOT, InvalidEvent
-from streams.internal_events import TOPIC_ADDRESS_INDEX, ObjectionRequest
+from notifications.internal_events import TOPIC_ADDRESS_INDEX, ObjectionRequest
 
 __all__ = [
     "AddressIndexed",

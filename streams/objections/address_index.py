@@ -32,8 +32,8 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from notifications.addresses import address_digest, index_keys
+from notifications.internal_events import ObjectionRequest, encode_internal
 from streams.guarded_agents import run_guarded
-from streams.internal_events import ObjectionRequest, encode_internal
 from streams.objections.address_events import (
     AddressIndexed,
     AddressObjection,

@@ -24,7 +24,14 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from notifications.campaign import purposes_of
+from notifications.events import ObjectionRecorded, ObjectionWithdrawn, encode
 from notifications.i18n import pick_language
+from notifications.internal_events import (
+    CampaignObjection,
+    ObjectionRequest,
+    decode_internal,
+    encode_internal,
+)
 from notifications.objections import (
     new_purposes,
     objected_to_any,
@@ -32,14 +39,7 @@ from notifications.objections import (
     without_objection,
 )
 from streams import exclusions
-from streams.events import ObjectionRecorded, ObjectionWithdrawn, encode
 from streams.guarded_agents import run_guarded
-from streams.internal_events import (
-    CampaignObjection,
-    ObjectionRequest,
-    decode_internal,
-    encode_internal,
-)
 from streams.objections import address_index
 from streams.objections.confirmations import send_confirmation
 from streams.objections.reasons import attach_reasons

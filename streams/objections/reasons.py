@@ -35,9 +35,9 @@ from aiokafka import TopicPartition
 from aiokafka.admin.records_to_delete import RecordsToDelete
 
 from notifications.errors import TransientKafkaError
+from notifications.internal_events import TOPIC_OBJECTION_REQUESTS
 from streams import kafka
 from streams.failures import kafka_errors
-from streams.internal_events import TOPIC_OBJECTION_REQUESTS
 
 if TYPE_CHECKING:
     from streams.app import PreavisApp

@@ -1,4 +1,4 @@
-"""The JSON Schema of every topic's values, generated from ``streams.events.ADAPTERS``.
+"""The JSON Schema of every topic's values, generated from ``notifications.events.ADAPTERS``.
 
 The files next to this module are committed so that a platform team can read
 or validate against the contract without running Python; a unit test fails
@@ -12,7 +12,7 @@ import json
 import sys
 from pathlib import Path
 
-from streams.events import ADAPTERS
+from notifications.events import ADAPTERS
 
 SCHEMA_DIR = Path(__file__).resolve().parent
 REGENERATE = "python -m streams.schemas"

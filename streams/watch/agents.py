@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from notifications.ai_clauses import detect
 from notifications.document_diff import diff
+from notifications.events import ComplianceAlert, DocumentChange, DocumentVersion, encode
 from notifications.purpose_draft import draft_purpose
-from streams.events import ComplianceAlert, DocumentChange, DocumentVersion, encode
 from streams.guarded_agents import run_guarded
 
 if TYPE_CHECKING:

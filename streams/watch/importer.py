@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from notifications import topic_names as names
 from notifications.errors import InvalidEvent
+from notifications.events import DocumentVersion, encode
 from streams import kafka
-from streams import topic_names as names
 from streams.admin import ensure_topics
-from streams.events import DocumentVersion, encode
 from streams.settings import Settings
 
 DATE_SUFFIX = re.compile(r"-\d{4}-\d{2}-\d{2}$")

@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 from aiokafka import TopicPartition
 from faust.web import View
 
+from notifications import topic_names as names
 from notifications.campaign_status import summary
 from notifications.dashboard import DashboardRenderer
 from streams import kafka
-from streams import topic_names as names
 from streams.publish import partition_for
 from streams.web import signin_views
 from streams.web.auth import Role, bearer_token, may

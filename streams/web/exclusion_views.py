@@ -28,8 +28,8 @@ from aiohttp import web
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from faust.web import View
 
+from notifications import topic_names as names
 from streams import kafka
-from streams import topic_names as names
 from streams.web.auth import Role, may
 
 if TYPE_CHECKING:

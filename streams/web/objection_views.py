@@ -34,6 +34,7 @@ from faust.web import View
 
 from notifications.addresses import digest_of_pseudonym, index_keys, pseudonymous_user_id
 from notifications.audience import is_deliverable_address
+from notifications.internal_events import ObjectionRequest, encode_internal
 from notifications.links import InvalidToken, TokenClaims, objection_url, sign_token, verify_token
 from notifications.object_limits import ClientLimiter, SendLimiter
 from notifications.objections import REASON_MAX_CHARS
@@ -44,7 +45,6 @@ from notifications.web_pages import (
     WebPages,
     page_language,
 )
-from streams.internal_events import ObjectionRequest, encode_internal
 from streams.objections.address_events import AddressObjection
 from streams.objections.object_requests import ObjectMail, start_object_mailer
 from streams.web.auth import is_admin

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import async_playwright, expect
 
-from streams import topic_names as names
+from notifications import topic_names as names
 from tests import examples
 from tests.e2e.test_objection_browser import CHROMIUM_ARGS, chromium  # noqa: F401
 from tests.support.kafka import produce

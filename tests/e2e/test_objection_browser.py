@@ -19,7 +19,7 @@ import pytest
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import async_playwright, expect
 
-from streams import topic_names as names
+from notifications import topic_names as names
 from tests import examples
 from tests.support.kafka import produce, read_topic
 from tests.support.mail import objection_link, received

@@ -28,8 +28,8 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from streams import topic_names as names
-from streams.internal_events import TOPIC_JOBS
+from notifications import topic_names as names
+from notifications.internal_events import TOPIC_JOBS
 from tests import examples
 from tests.support.kafka import BOOTSTRAP, Record, produce, read_topic, wait_for_partitions
 from tests.support.smtp_server import CapturingHandler

@@ -14,8 +14,8 @@ import time
 
 import pytest
 
-from streams import topic_names as names
-from streams.internal_events import TOPIC_LEDGER
+from notifications import topic_names as names
+from notifications.internal_events import TOPIC_LEDGER
 from streams.local import broker as localbroker
 from tests.faults.conftest import Workers
 from tests.faults.support import (

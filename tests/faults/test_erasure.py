@@ -33,8 +33,8 @@ import aiohttp
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
-from streams import topic_names as names
-from streams.internal_events import TOPIC_JOBS, TOPIC_OBJECTION_REQUESTS
+from notifications import topic_names as names
+from notifications.internal_events import TOPIC_JOBS, TOPIC_OBJECTION_REQUESTS
 from streams.topics import TOPIC_SPECS
 from tests import examples
 from tests.faults.conftest import Workers

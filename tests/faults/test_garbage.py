@@ -30,12 +30,10 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from notifications import topic_names as names
 from notifications.errors import InvalidEvent
-from streams import topic_names as names
-from streams.deadletter_redaction import holds_personal_data, mask_addresses
-from streams.events import decode
-from streams.guarded_agents import MAX_DEAD_VALUE_BYTES
-from streams.internal_events import (
+from notifications.events import decode
+from notifications.internal_events import (
     TOPIC_FANOUT,
     TOPIC_JOBS,
     TOPIC_LEDGER,
@@ -43,6 +41,8 @@ from streams.internal_events import (
     TOPIC_RETRIES,
     decode_internal,
 )
+from streams.deadletter_redaction import holds_personal_data, mask_addresses
+from streams.guarded_agents import MAX_DEAD_VALUE_BYTES
 from streams.topics import TOPIC_SPECS
 from tests import examples
 from tests.faults.conftest import Workers

@@ -20,9 +20,9 @@ from typing import Any
 
 import aiohttp
 
+from notifications import topic_names as names
+from notifications.internal_events import TOPIC_LEDGER, TOPIC_OBJECTION_REQUESTS
 from notifications.links import TokenClaims, key_id, sign_token
-from streams import topic_names as names
-from streams.internal_events import TOPIC_LEDGER, TOPIC_OBJECTION_REQUESTS
 from tests import examples
 from tests.faults.conftest import Workers
 from tests.faults.support import (

@@ -14,7 +14,7 @@ import json
 import time
 from collections import Counter
 
-from streams import topic_names as names
+from notifications import topic_names as names
 from tests.faults.conftest import Workers
 from tests.faults.support import (
     Mailbox,

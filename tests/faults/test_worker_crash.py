@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from streams import topic_names as names
+from notifications import topic_names as names
 from streams.publish import partition_for
 from tests import examples
 from tests.faults.conftest import Workers

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from streams import topic_names as names
+from notifications import topic_names as names
 from tests import examples
 from tests.support.kafka import produce
 from tests.support.worker import run_preavis as preavis

@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from streams import topic_names as names
-from streams.internal_events import TOPIC_JOBS, TOPIC_LEDGER
+from notifications import topic_names as names
+from notifications.internal_events import TOPIC_JOBS, TOPIC_LEDGER
 from tests import examples
 from tests.support.kafka import Record, produce, read_topic
 from tests.support.population import AUDIENCE, expected_outcome, make_users

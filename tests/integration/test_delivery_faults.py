@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
-from streams import topic_names as names
-from streams.internal_events import TOPIC_RETRIES
+from notifications import topic_names as names
+from notifications.internal_events import TOPIC_RETRIES
 from tests import examples
 from tests.support.kafka import Record, produce, read_topic
 from tests.support.smtp_server import CapturingHandler, SmtpServer

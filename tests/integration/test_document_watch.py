@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from streams import topic_names as names
+from notifications import topic_names as names
 from tests.support.kafka import read_topic
 from tests.support.worker import PREAVIS, WorkerProcess
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import aiohttp
 
-from streams import topic_names as names
+from notifications import topic_names as names
 from tests import examples
 from tests.support.kafka import produce, read_topic
 from tests.support.worker import WorkerProcess

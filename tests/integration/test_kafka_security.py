@@ -27,8 +27,8 @@ import aiohttp
 import pytest
 from aiokafka.errors import KafkaConnectionError
 
+from notifications import topic_names as names
 from streams import kafka
-from streams import topic_names as names
 from streams.admin import ensure_topics
 from streams.local.broker_sasl import read_client_env
 from streams.local.mail_capture import start_capture

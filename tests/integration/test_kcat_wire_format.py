@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 
-from streams import topic_names as names
+from notifications import topic_names as names
 from streams.publish import partition_for
 from tests import examples
 from tests.support.kafka import BOOTSTRAP, read_topic

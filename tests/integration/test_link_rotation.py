@@ -19,8 +19,8 @@ from typing import Any
 import aiohttp
 import pytest
 
+from notifications import topic_names as names
 from notifications.links import TokenClaims, sign_token
-from streams import topic_names as names
 from tests.support.kafka import read_topic
 from tests.support.worker import WorkerProcess
 

@@ -7,8 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from streams import topic_names as names
-from streams.events import TrainingExclusion
+from notifications import topic_names as names
+from notifications.events import TrainingExclusion
 from tests import examples
 from tests.support.kafka import BOOTSTRAP, produce
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from streams import topic_names as names
+from notifications import topic_names as names
 from tests import examples
 from tests.support.kafka import declare_purpose, produce, read_topic
 from tests.support.mail import received

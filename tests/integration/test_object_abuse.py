@@ -18,7 +18,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from streams import topic_names as names
+from notifications import topic_names as names
 from tests import examples
 from tests.support.kafka import produce, read_topic
 from tests.support.mail import objection_link, received

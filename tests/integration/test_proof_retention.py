@@ -12,7 +12,7 @@ from typing import Any
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 
-from streams import topic_names as names
+from notifications import topic_names as names
 from streams.admin import ensure_topics
 from streams.app import create_app
 from streams.proof_retention import check_proof_retention

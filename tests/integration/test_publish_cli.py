@@ -7,8 +7,8 @@ import os
 import subprocess
 from pathlib import Path
 
-from streams import topic_names as names
-from streams.events import decode
+from notifications import topic_names as names
+from notifications.events import decode
 from tests import examples
 from tests.support.kafka import read_topic
 from tests.support.worker import PREAVIS

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from streams import topic_names as names
-from streams.events import decode, encode
+from notifications import topic_names as names
+from notifications.events import decode, encode
 from streams.settings import Settings
 from tests import examples
 from tests.support.kafka import produce, read_topic

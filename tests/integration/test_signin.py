@@ -19,7 +19,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from streams import topic_names as names
+from notifications import topic_names as names
 from tests.integration.test_web_surface import assert_security_headers, wait_for
 from tests.support.kafka import read_topic
 from tests.support.smtp_server import free_port

@@ -22,7 +22,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from streams import topic_names as names
+from notifications import topic_names as names
 from tests import examples
 from tests.support.kafka import produce
 from tests.support.mail import received

@@ -21,7 +21,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError
 
-from streams import kafka, topic_names
+from notifications import topic_names
+from streams import kafka
 from streams.admin import ensure_topics
 from streams.settings import Settings
 from streams.topics import TOPIC_SPECS

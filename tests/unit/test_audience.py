@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from notifications import events
+from notifications import topic_names as topics
 from notifications.audience import (
     ALREADY_OBJECTED,
     BELOW_MIN_AGE,
@@ -29,8 +31,6 @@ from notifications.audience import (
     recheck,
 )
 from notifications.directory import entry_from_upsert
-from streams import events
-from streams import topic_names as topics
 from tests import examples
 
 STARTS_AT = datetime(2026, 4, 16, 9, tzinfo=UTC)

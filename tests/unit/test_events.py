@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from notifications import topic_names as topics
 from notifications.countries import EEA_COUNTRIES
 from notifications.errors import InvalidEvent, PreavisError
-from streams import topic_names as topics
-from streams.events import (
+from notifications.events import (
     ADAPTERS,
     PurposeDeclared,
     TermsPublished,

@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from streams.events import encode
+from notifications.events import encode
 from streams.guarded_agents import dead_letter_for, run_guarded_concurrently
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from streams import topic_names as names
+from notifications import topic_names as names
+from notifications.events import ComplianceAlert, decode
 from streams.app import create_app
-from streams.events import ComplianceAlert, decode
 from streams.proof_retention import (
     SYSTEM_CAMPAIGN_ID,
     TopicRetention,

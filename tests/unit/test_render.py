@@ -20,6 +20,8 @@ from typing import Any
 import pytest
 from markupsafe import escape
 
+from notifications import events
+from notifications import topic_names as topics
 from notifications.errors import InvalidEvent
 from notifications.i18n import load_catalogs, placeholders
 from notifications.render import (
@@ -31,8 +33,6 @@ from notifications.render import (
     pick_language,
     pick_text,
 )
-from streams import events
-from streams import topic_names as topics
 from tests import examples
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,10 +14,9 @@ from typing import Any
 
 import pytest
 
-from notifications import requirements
+from notifications import events, requirements
+from notifications import topic_names as topics
 from notifications.requirements import Verdict, check_change
-from streams import events
-from streams import topic_names as topics
 from tests import examples
 
 PUBLISHED = datetime.fromisoformat(examples.PUBLISHED_AT)

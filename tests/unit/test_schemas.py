@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from streams.events import ADAPTERS
+from notifications.events import ADAPTERS
 from streams.schemas import REGENERATE, SCHEMA_DIR, render_schemas
 
 RENDERED = render_schemas()

@@ -34,12 +34,10 @@ from typing import Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
 
+from notifications import topic_names as topics
 from notifications.countries import expand_countries
 from notifications.errors import ROOT, InvalidEvent
-from notifications.objections import REASON_MAX_CHARS
-from notifications.requirements import OBJECTABLE_BASES
-from streams import topic_names as topics
-from streams.event_types import (
+from notifications.event_types import (
     AudienceCountry,
     Country,
     DottedKey,
@@ -53,9 +51,11 @@ from streams.event_types import (
     Timestamp,
     WebUrl,
 )
-from streams.event_types import (
+from notifications.event_types import (
     DocumentVersion as VersionLabel,
 )
+from notifications.objections import REASON_MAX_CHARS
+from notifications.requirements import OBJECTABLE_BASES
 
 LegalBasis = Literal[
     "consent",

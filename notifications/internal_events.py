@@ -1,6 +1,6 @@
 """Events on preavis's internal topics (not part of the public contract).
 
-Same rules as ``streams.events``: pydantic models, a ``type`` tag, and raw
+Same rules as ``notifications.events``: pydantic models, a ``type`` tag, and raw
 bytes on the wire. They may change between versions of preavis; a worker of
 one version drains them before the next one starts.
 
