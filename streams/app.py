@@ -2,8 +2,9 @@
 
 There is no module-level app. Each worker process, and each test, builds its
 own with :func:`create_app`, so that two apps never share an event loop or a
-table. Domains register their agents, tables and views through a
-``register(app, topics, settings)`` function; ``DOMAINS`` is the explicit list
+table. Domains register their agents and views through a ``register(app, wiring)``
+function (:class:`streams.wiring.Wiring`: the tables, topics and shared parts,
+all built before the first domain registers); ``DOMAINS`` is the explicit list
 of them (Faust's ``autodiscover`` only logs a warning when a module fails to
 import, and a missing agent would then silently drop a whole event stream;
 here an import error stops the worker at start-up).
@@ -12,21 +13,22 @@ here an import error stops the worker at start-up).
 from __future__ import annotations
 
 import importlib
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import faust
 
 from notifications.smtp import SmtpPool
 from streams import kafka
-from streams.campaigns.fanout import Lookups
+from streams.campaign_follower import CampaignDocuments
 from streams.locks import PartitionLocks
 from streams.metrics import Metrics
+from streams.purpose_catalog import PurposeCatalog
 from streams.runtime.offset_gaps import OffsetGaps
 from streams.runtime.rewind import RewindingTransport
 from streams.settings import Settings, smtp_config
-from streams.topics import Topics, TopicSpec, declare_topics
+from streams.tables import declare_tables
+from streams.topics import TopicSpec, declare_topics
+from streams.wiring import AudienceLookups, DirectoryHooks, Wiring
 
 DOMAINS: tuple[str, ...] = (
     "streams.health.views",
@@ -46,30 +48,10 @@ DOMAINS: tuple[str, ...] = (
 )
 
 
-if TYPE_CHECKING:
-    from streams.campaign_follower import CampaignDocuments
-    from streams.purpose_catalog import PurposeCatalog
-
-UserHook = Callable[[str, dict[str, Any] | None, dict[str, Any], int], Awaitable[None]]
-
-
 class PreavisApp(faust.App):
-    """A Faust app that also carries its settings and topics for the domains."""
+    """A Faust app that also carries the worker's shared parts, for the views."""
 
-    preavis_settings: Settings
-    preavis_topics: Topics
-    preavis_lookups: Lookups
-    preavis_locks: PartitionLocks
-    preavis_smtp: SmtpPool
-    preavis_purpose_catalog: PurposeCatalog
-    preavis_campaign_documents: CampaignDocuments
-    preavis_metrics: Metrics
-    # offsets that never reached the job agents (streams.runtime.offset_gaps)
-    preavis_offset_gaps: OffsetGaps
-    # called after each directory upsert: (user_id, old entry, new entry, partition)
-    preavis_user_hooks: list[UserHook]
-    # called on erasure, in the users event's partition: (user_id) -> None
-    preavis_erase_hooks: list[Callable[[str], None]]
+    preavis: Wiring
 
 
 def create_app(settings: Settings) -> PreavisApp:
@@ -113,18 +95,24 @@ def create_app(settings: Settings) -> PreavisApp:
     # that have no commit yet (streams.runtime.rewind); set through the public
     # setter before anything (the topics' conductor) asks for the transport
     app.transport = RewindingTransport(app.conf.broker_consumer, app)
-    app.preavis_settings = settings
-    app.preavis_topics = declare_topics(app, settings)
-    app.preavis_lookups = Lookups()
-    app.preavis_locks = PartitionLocks()
-    app.preavis_smtp = SmtpPool(smtp_config(settings))
-    app.preavis_metrics = Metrics()
-    app.preavis_offset_gaps = OffsetGaps()
-    app.preavis_user_hooks = []
-    app.preavis_erase_hooks = []
+    topics = declare_topics(app, settings)
+    tables = declare_tables(app, settings)
+    app.preavis = wiring = Wiring(
+        settings=settings,
+        topics=topics,
+        tables=tables,
+        lookups=AudienceLookups(objections=tables.objections, suppression=tables.suppression),
+        hooks=DirectoryHooks(),
+        locks=PartitionLocks(),
+        smtp=SmtpPool(smtp_config(settings)),
+        metrics=Metrics(),
+        offset_gaps=OffsetGaps(),
+        purpose_catalog=PurposeCatalog(),
+        campaign_documents=CampaignDocuments(),
+    )
     for module_name in DOMAINS:
         module = importlib.import_module(module_name)
-        module.register(app, app.preavis_topics, settings)
+        module.register(app, wiring)
     return app
 
 

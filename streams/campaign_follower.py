@@ -15,6 +15,11 @@ worker's start reads one document per campaign, not every notice's history.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from streams.wiring import Wiring
+
 import json
 import logging
 from dataclasses import dataclass, field
@@ -64,15 +69,15 @@ async def follow(
                 documents.take(key, value)
 
 
-def register(app: Any, topics: Any, settings: Any) -> None:
+def register(app: Any, wiring: Wiring) -> None:
     """Give the app its campaign documents and keep it following the campaigns table."""
-    app.preavis_campaign_documents = CampaignDocuments()
+    settings = wiring.settings
 
     @app.task  # type: ignore[untyped-decorator]
     async def follow_campaign_documents() -> None:
         await follow(
-            app.preavis_campaign_documents,
+            wiring.campaign_documents,
             settings,
-            app.tables["campaigns"].changelog_topic.get_topic_name(),
+            wiring.tables.campaigns.changelog_topic_name,
             settings.topic_partitions,
         )

@@ -22,8 +22,7 @@ from prometheus_client import (
 
 if TYPE_CHECKING:
     from streams.app import PreavisApp
-    from streams.settings import Settings
-    from streams.topics import Topics
+    from streams.wiring import Wiring
 
 
 class Metrics:
@@ -67,16 +66,16 @@ def update_lag(app: Any, metrics: Metrics) -> None:
         metrics.lag.labels(topic=topic).set(lag)
 
 
-def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
+def register(app: PreavisApp, wiring: Wiring) -> None:
     """Add ``/metrics``."""
-    metrics: Metrics = app.preavis_metrics
+    metrics: Metrics = wiring.metrics
 
     @app.page("/metrics", name="metrics")
     class MetricsView(View):
         async def get(self, request: Any) -> Any:
             update_lag(app, metrics)
             statuses: dict[str, int] = {}
-            for doc in app.preavis_campaign_documents.documents.values():
+            for doc in wiring.campaign_documents.documents.values():
                 statuses[doc["status"]] = statuses.get(doc["status"], 0) + 1
             for status in ("rejected", "running", "completed"):
                 metrics.campaigns.labels(status=status).set(statuses.get(status, 0))

@@ -10,6 +10,11 @@ accepted), and the latest version of each purpose.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from streams.wiring import Wiring
+
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -79,10 +84,10 @@ async def follow(catalog: PurposeCatalog, settings: Settings, partitions: int) -
                 catalog.take(record.topic, record.value)
 
 
-def register(app: Any, topics: Any, settings: Any) -> None:
+def register(app: Any, wiring: Wiring) -> None:
     """Give the app its catalog and keep it following the policy topics."""
-    app.preavis_purpose_catalog = PurposeCatalog()
+    settings = wiring.settings
 
     @app.task  # type: ignore[untyped-decorator]
     async def follow_policy_topics() -> None:
-        await follow(app.preavis_purpose_catalog, settings, settings.topic_partitions)
+        await follow(wiring.purpose_catalog, settings, settings.topic_partitions)

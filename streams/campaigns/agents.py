@@ -42,34 +42,30 @@ from streams.runtime.partition_scan import scan_partition
 
 if TYPE_CHECKING:
     from streams.app import PreavisApp
-    from streams.settings import Settings
-    from streams.topics import Topics
+    from streams.wiring import Wiring
 
 log = logging.getLogger(__name__)
 
 
-def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
+def register(app: PreavisApp, wiring: Wiring) -> None:
     """Add the campaign tables and agents, and the late-match hook."""
+    topics, settings = wiring.topics, wiring.settings
     partitions = settings.topic_partitions
 
-    def table(name: str, help_text: str) -> Any:
-        return app.Table(name, key_type=str, value_type=None, partitions=partitions, help=help_text)
-
-    seen = table("campaigns_seen", "campaign_id -> status and digest of the accepted change")
-    shards = table("campaign_shards", "partition -> campaigns that reached it, with progress")
-    late_decisions = table("late_decisions", "campaign_id|user_id -> decision for late matches")
-    exclusions_table = table("exclusions", "user_id -> purposes excluded and why")
-    campaigns = table("campaigns", "campaign_id -> status, counts (the ledger, folded)")
-    counted_finals = table(
-        "campaign_finals", "campaign_id|user_id -> final status counted, and its ledger offset"
-    )
+    tables = wiring.tables
+    seen = tables.campaigns_seen.raw
+    shards = tables.campaign_shards.raw
+    late_decisions = tables.late_decisions.raw
+    exclusions_table = tables.exclusions.raw
+    campaigns = tables.campaigns.raw
+    counted_finals = tables.campaign_finals.raw
     outputs = CampaignOutputs(
         exclusions_topic=topics.exclusions,
         exclusions_table=exclusions_table,
         ledger=topics.ledger,
     )
-    lookups = app.preavis_lookups
-    locks = app.preavis_locks
+    lookups = wiring.lookups
+    locks = wiring.locks
 
     async def intake(event: Any, raw: Any) -> None:
         kind: Kind = "purpose" if isinstance(event, PurposeDeclared) else "terms"
@@ -143,7 +139,7 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
 
     async def fanout(request: FanoutRequest, raw: Any) -> None:
         partition = raw.message.partition
-        directory = app.tables["directory"]
+        directory = wiring.tables.directory.raw
         async with locks.hold(partition):
             registry = dict(shards.get(str(partition)) or {})
             state = registry.get(request.campaign_id)
@@ -264,4 +260,4 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
     async def campaign_ledger(stream: Any) -> None:
         await run_guarded(stream, ledger, topics.deadletter, decoder=decode_internal)
 
-    app.preavis_user_hooks.append(on_user_changed)
+    wiring.hooks.on_change.append(on_user_changed)

@@ -27,20 +27,10 @@ from notifications.campaign import Kind, purposes_of, rules_of, start_of
 from notifications.i18n import pick_language
 from streams.campaigns.outputs import CampaignOutputs
 from streams.runtime.batch_writer import PartitionWriter
+from streams.wiring import AudienceLookups
 
 DONE = "\uffffdone"
 CHUNK_SIZE = 2000
-
-
-@dataclass
-class Lookups:
-    """What the audience rules need to know besides the directory entry.
-
-    Later domains (objections, delivery) plug their tables in here.
-    """
-
-    objected: Callable[[str, list[str]], bool] = lambda user_id, purposes: False
-    bounced: Callable[[str, dict[str, Any]], bool] = lambda user_id, entry: False
 
 
 @dataclass
@@ -189,7 +179,7 @@ async def fan_out(
     users: Iterable[tuple[str, dict[str, Any]]],
     outputs: CampaignOutputs,
     writer: PartitionWriter,
-    lookups: Lookups,
+    lookups: AudienceLookups,
     save: Callable[[ShardCampaign], Awaitable[None]],
     *,
     chunk_size: int = CHUNK_SIZE,
@@ -229,7 +219,7 @@ async def late_match(
     previous_code: str | None,
     outputs: CampaignOutputs,
     writer: PartitionWriter,
-    lookups: Lookups,
+    lookups: AudienceLookups,
 ) -> str | None:
     """Decide again for a user whose entry changed after the fan-out covered them.
 

@@ -18,36 +18,22 @@ from notifications.internal_events import NoticeJob, decode_internal
 from notifications.links import TokenClaims, objection_url, sign_token
 from notifications.render import NoticeRenderer
 from streams.delivery.attempts import DeliveryContext, deliver
-from streams.delivery.tables import DELIVERIES_TABLE, SUPPRESSION_TABLE
 from streams.guarded_agents import run_guarded_concurrently
 
 if TYPE_CHECKING:
     from streams.app import PreavisApp
-    from streams.settings import Settings
-    from streams.topics import Topics
+    from streams.wiring import Wiring
 
 log = logging.getLogger(__name__)
 
 
-def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
+def register(app: PreavisApp, wiring: Wiring) -> None:
     """Add the deliveries table, the suppression list and the delivery agent."""
-    partitions = settings.topic_partitions
-    deliveries = app.Table(
-        DELIVERIES_TABLE,
-        key_type=str,
-        value_type=None,
-        partitions=partitions,
-        help="campaign_id|user_id -> last delivery status (at most one email per pair)",
-    )
-    suppression = app.Table(
-        SUPPRESSION_TABLE,
-        key_type=str,
-        value_type=None,
-        partitions=partitions,
-        help="user_id -> sha256 of addresses that hard-bounced",
-    )
+    topics, settings = wiring.topics, wiring.settings
+    deliveries = wiring.tables.deliveries.raw
+    suppression = wiring.tables.suppression.raw
     renderer = NoticeRenderer()
-    pool = app.preavis_smtp
+    pool = wiring.smtp
     in_flight: set[str] = set()
 
     link_keys = settings.link_keys() if settings.link_secret is not None else None
@@ -59,7 +45,10 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
         return objection_url(settings.public_url, sign_token(link_keys, claims))
 
     context = DeliveryContext(
-        app=app,
+        directory=wiring.tables.directory.raw,
+        shards=wiring.tables.campaign_shards.raw,
+        lookups=wiring.lookups,
+        metrics=wiring.metrics,
         topics=topics,
         settings=settings,
         deliveries=deliveries,
@@ -69,14 +58,13 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
         link_for=link_for,
         in_flight=in_flight,
     )
-    app.preavis_lookups.bounced = context.bounced_before
 
     def forget_addresses(user_id: str) -> None:
         """Erasure: even the hash of an address is personal data (pseudonymous)."""
         if user_id in suppression:
             del suppression[user_id]
 
-    app.preavis_erase_hooks.append(forget_addresses)
+    wiring.hooks.on_erase.append(forget_addresses)
 
     async def handle(job: NoticeJob, raw: Any) -> None:
         await deliver(context, job, raw.message.partition)
@@ -89,7 +77,7 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
             topics.deadletter,
             decode_internal,
             settings.smtp_connections,
-            gaps=app.preavis_offset_gaps,
+            gaps=wiring.offset_gaps,
         )
 
     async def _close_pool(app: Any, *args: Any, **kwargs: Any) -> None:

@@ -47,7 +47,9 @@ from notifications.mime import HeaderInjection, InvalidAddress, build_notice, me
 from notifications.render import NoticeContext, NoticeRenderer, RenderedNotice, pick_language
 from notifications.smtp import Outcome, SmtpPool, backoff_delay
 from streams.campaigns.outputs import notice_id
+from streams.metrics import Metrics
 from streams.runtime.acked import send_acked, set_acked
+from streams.wiring import AudienceLookups
 
 BACKOFF_CAP_SECONDS = 30.0
 
@@ -56,7 +58,10 @@ BACKOFF_CAP_SECONDS = 30.0
 class DeliveryContext:
     """Everything the delivery loop uses, injected by the agent (and by tests)."""
 
-    app: Any
+    directory: Any
+    shards: Any
+    lookups: AudienceLookups
+    metrics: Metrics
     topics: Any
     settings: Any
     deliveries: Any
@@ -67,12 +72,6 @@ class DeliveryContext:
     in_flight: set[str] = field(default_factory=set)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
-
-    def bounced_before(self, user_id: str, entry: dict[str, Any]) -> bool:
-        email = entry.get("email")
-        if not email:
-            return False
-        return suppression_digest(email) in (self.suppression.get(user_id) or [])
 
     @property
     def envelope_sender(self) -> str:
@@ -126,20 +125,20 @@ class _Pair:
 
 async def _deliver(ctx: DeliveryContext, job: NoticeJob, partition: int, key: str) -> None:
     pair = _Pair(job, partition, key)
-    registry = ctx.app.tables["campaign_shards"].get(str(partition)) or {}
+    registry = ctx.shards.get(str(partition)) or {}
     campaign = registry.get(job.campaign_id)
     if campaign is None:
         raise InvalidEvent("campaign_id", "no such campaign on this partition")
     change, kind = campaign["change"], campaign["kind"]
     purposes = purposes_of(change, kind)
-    entry = ctx.app.tables["directory"].get(job.user_id)
+    entry = ctx.directory.get(job.user_id)
     if entry is None:
         return await _final(ctx, pair, _Outcome("suppressed", "erased", job.attempt))
     email = entry.get("email") or ""
     check = recheck(
         entry,
-        objected=ctx.app.preavis_lookups.objected(job.user_id, purposes),
-        bounced=ctx.bounced_before(job.user_id, entry),
+        objected=ctx.lookups.objected(job.user_id, purposes),
+        bounced=ctx.lookups.bounced(job.user_id, entry),
     )
     if check.reason is not None:  # NOTIFY, or SUPPRESS with its reason
         return await _final(ctx, pair, _Outcome("suppressed", check.reason, job.attempt))
@@ -171,7 +170,7 @@ async def _deliver(ctx: DeliveryContext, job: NoticeJob, partition: int, key: st
     while True:
         started = time.perf_counter()
         result = await ctx.pool.send(ctx.envelope_sender, email, message)
-        ctx.app.preavis_metrics.smtp_seconds.observe(time.perf_counter() - started)
+        ctx.metrics.smtp_seconds.observe(time.perf_counter() - started)
 
         def outcome(status: str, reason: str, attempt: int = attempt) -> _Outcome:
             return _Outcome(status, reason, attempt, message_id, notice.content_sha256)
@@ -215,7 +214,7 @@ def _message(
 
 async def _send_delivery_event(ctx: DeliveryContext, pair: _Pair, outcome: _Outcome) -> None:
     """The attempt's ``notice.delivery`` event: the proof of notice, stored by the broker."""
-    ctx.app.preavis_metrics.notices.labels(status=outcome.status).inc()
+    ctx.metrics.notices.labels(status=outcome.status).inc()
     event = NoticeDelivery(
         notice_id=notice_id(pair.job.campaign_id, pair.job.user_id),
         campaign_id=pair.job.campaign_id,
@@ -278,7 +277,7 @@ async def _final(ctx: DeliveryContext, pair: _Pair, outcome: _Outcome) -> None:
     before the delivery status was stored (at most the messages in flight).
     """
     job = pair.job
-    entry = ctx.app.tables["directory"].get(job.user_id) or {}
+    entry = ctx.directory.get(job.user_id) or {}
     final = FinalOutcome(
         campaign_id=job.campaign_id,
         user_id=job.user_id,

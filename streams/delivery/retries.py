@@ -23,8 +23,7 @@ from streams.runtime.acked import send_acked
 
 if TYPE_CHECKING:
     from streams.app import PreavisApp
-    from streams.settings import Settings
-    from streams.topics import Topics
+    from streams.wiring import Wiring
 
 #: Retries held at once by one worker. Each is a sleeping task of a few
 #: hundred bytes; past this, later retries stay in Kafka until some are due.
@@ -51,8 +50,9 @@ async def put_back_when_due(
     )
 
 
-def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
+def register(app: PreavisApp, wiring: Wiring) -> None:
     """Add the agent that turns due retries back into notice jobs."""
+    topics = wiring.topics
 
     async def handle(retry: NoticeRetry, raw: Any) -> None:
         await put_back_when_due(retry, raw.message.partition, topics.jobs)
@@ -65,5 +65,5 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
             topics.deadletter,
             decode_internal,
             MAX_WAITING_RETRIES,
-            gaps=app.preavis_offset_gaps,
+            gaps=wiring.offset_gaps,
         )

@@ -21,21 +21,15 @@ from streams.guarded_agents import run_guarded
 
 if TYPE_CHECKING:
     from streams.app import PreavisApp
-    from streams.settings import Settings
-    from streams.topics import Topics
+    from streams.wiring import Wiring
 
 TABLE_NAME = "directory"
 
 
-def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
+def register(app: PreavisApp, wiring: Wiring) -> None:
     """Add the directory table and the agent that keeps it."""
-    directory = app.Table(
-        TABLE_NAME,
-        key_type=str,
-        value_type=None,
-        partitions=settings.topic_partitions,
-        help="user_id -> contact and audience fields (personal data: erased on request)",
-    )
+    topics, settings = wiring.topics, wiring.settings
+    directory = wiring.tables.directory.raw
     ledger_purge = LedgerPurge(
         settings=settings,
         group_id=settings.app_id,
@@ -45,18 +39,18 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
     async def apply(event: Event | None, raw: Any) -> None:
         partition = raw.message.partition
         if isinstance(event, UserUpserted):
-            async with app.preavis_locks.hold(partition):
+            async with wiring.locks.hold(partition):
                 current = directory.get(event.user_id)
                 if is_stale(current, event.updated_at):
                     return
                 entry = entry_from_upsert(event.model_dump(mode="json"), partition)
                 directory[event.user_id] = entry
-                for hook in app.preavis_user_hooks:
+                for hook in wiring.hooks.on_change:
                     await hook(event.user_id, current, entry, partition)
         elif isinstance(event, UserErased):
             if event.user_id in directory:
                 del directory[event.user_id]
-            for forget in app.preavis_erase_hooks:
+            for forget in wiring.hooks.on_erase:
                 forget(event.user_id)
             # the user's country and language on the campaign ledger (folded by now)
             ledger_purge.request()

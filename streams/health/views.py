@@ -14,13 +14,13 @@ from streams.web import server
 
 if TYPE_CHECKING:
     from streams.app import PreavisApp
-    from streams.settings import Settings
-    from streams.topics import Topics
+    from streams.wiring import Wiring
 
 
-def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
+def register(app: PreavisApp, wiring: Wiring) -> None:
     """Install the web server and add ``GET /healthz``."""
-    server.register(app, topics, settings)
+    settings = wiring.settings
+    server.register(app, wiring)
 
     @app.page("/healthz", name="healthz")
     async def healthz(self: Any, request: Any) -> Any:

@@ -43,8 +43,7 @@ from streams.objections.address_events import (
 
 if TYPE_CHECKING:
     from streams.app import PreavisApp
-    from streams.settings import Settings
-    from streams.topics import Topics
+    from streams.wiring import Wiring
 
 log = logging.getLogger(__name__)
 
@@ -71,23 +70,12 @@ def pending_request(owner: str, purpose_id: str, kept: dict[str, Any]) -> Object
     return ObjectionRequest.model_validate(fields)
 
 
-def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
+def register(app: PreavisApp, wiring: Wiring) -> None:
     """Add the index, its directory and erasure hooks, and its agent."""
+    topics, settings = wiring.topics, wiring.settings
     keys = index_keys(settings.link_keys().verifying)
-    index = app.Table(
-        INDEX_TABLE,
-        key_type=str,
-        value_type=None,
-        partitions=settings.topic_partitions,
-        help="address digest -> owner user_id, objections made while it had none",
-    )
-    owners = app.Table(
-        OWNERS_TABLE,
-        key_type=str,
-        value_type=None,
-        partitions=settings.topic_partitions,
-        help="user_id -> digests of their address published to the index (erased with them)",
-    )
+    index = wiring.tables.address_index.raw
+    owners = wiring.tables.address_owners.raw
 
     async def publish(record: AddressIndexed | AddressReleased | AddressObjection) -> None:
         await topics.address_index.send(key=record.digest.encode(), value=encode_internal(record))
@@ -163,8 +151,8 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
             )
         index[digest] = {"user_id": None, "pending": pending}
 
-    app.preavis_user_hooks.append(on_user_changed)
-    app.preavis_erase_hooks.append(on_user_erased)
+    wiring.hooks.on_change.append(on_user_changed)
+    wiring.hooks.on_erase.append(on_user_erased)
 
     @app.agent(topics.address_index, name="address_index")
     async def address_index(stream: Any) -> None:

@@ -34,7 +34,6 @@ from notifications.internal_events import (
 )
 from notifications.objections import (
     new_purposes,
-    objected_to_any,
     with_objection,
     without_objection,
 )
@@ -47,36 +46,25 @@ from streams.purpose_catalog import PurposeCatalog
 
 if TYPE_CHECKING:
     from streams.app import PreavisApp
-    from streams.settings import Settings
-    from streams.topics import Topics
+    from streams.wiring import Wiring
 
 log = logging.getLogger(__name__)
 
 TABLE_NAME = "objections"
 
 
-def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
-    """Add the objections table, its agents, and the ``objected`` lookup."""
-    objections = app.Table(
-        TABLE_NAME,
-        key_type=str,
-        value_type=None,
-        partitions=settings.topic_partitions,
-        help="user_id -> purposes objected to (objection id, campaign, channel, time)",
-    )
-    exclusion_table: Any = app.tables[exclusions.TABLE_NAME]
-    reasons = attach_reasons(app, settings)  # free text: kept apart, erased with the user
-    catalog: PurposeCatalog = app.preavis_purpose_catalog
+def register(app: PreavisApp, wiring: Wiring) -> None:
+    """Add the objection agents (the ``objected`` lookup reads their table)."""
+    topics, settings = wiring.topics, wiring.settings
+    objections = wiring.tables.objections.raw
+    exclusion_table: Any = wiring.tables.exclusions.raw
+    reasons = attach_reasons(app, wiring)  # free text: kept apart, erased with the user
+    catalog: PurposeCatalog = wiring.purpose_catalog
     pending_emails: set[asyncio.Task[None]] = set()
-
-    def objected(user_id: str, purposes: list[str]) -> bool:
-        return objected_to_any(objections.get(user_id), purposes)
-
-    app.preavis_lookups.objected = objected
 
     def campaigns_covering(purpose_id: str, partition: int, named: str | None) -> set[str]:
         """The running campaigns of this partition about ``purpose_id`` (and the one named)."""
-        shards: Any = app.tables["campaign_shards"]
+        shards: Any = wiring.tables.campaign_shards.raw
         registry = shards.get(str(partition)) or {}
         found = {
             campaign_id
@@ -86,7 +74,7 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
         return found | ({named} if named else set())
 
     async def count_for_campaigns(event: ObjectionRecorded, partition: int) -> None:
-        directory: Any = app.tables["directory"]
+        directory: Any = wiring.tables.directory.raw
         entry = directory.get(event.user_id) or {}
         for campaign_id in sorted(
             campaigns_covering(event.purpose_id, partition, event.campaign_id)
@@ -151,12 +139,12 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
                 partition=raw.message.partition,
             )
             await record(event, raw.message.partition)
-        directory: Any = app.tables["directory"]
+        directory: Any = wiring.tables.directory.raw
         entry = directory.get(request.user_id)
         if entry and entry.get("email"):
             task = asyncio.ensure_future(
                 send_confirmation(
-                    app.preavis_smtp,
+                    wiring.smtp,
                     settings,
                     catalog,
                     entry["email"],
@@ -201,4 +189,4 @@ def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
         await run_guarded(stream, on_platform_record, topics.deadletter)
 
     # objections through /object reach the account of their address
-    address_index.register(app, topics, settings)
+    address_index.register(app, wiring)

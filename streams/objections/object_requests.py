@@ -5,7 +5,7 @@ and it must never slow the legal notices down. So the handler only offers a
 :class:`ObjectMail` to a bounded queue (``PREAVIS_OBJECT_QUEUE_SIZE``): when
 the queue is full the mail is dropped and counted, the handler never waits.
 One task drains it through an :class:`SmtpPool` of its own, one connection
-and :data:`MAX_RATE` messages per second, never ``app.preavis_smtp``: a flood
+and :data:`MAX_RATE` messages per second, never the shared pool (``Wiring.smtp``): a flood
 of ``/object`` requests queues here, not in front of a campaign.
 
 The queue holds addresses in memory only until sent; they are never logged.
@@ -104,7 +104,7 @@ def start_object_mailer(app: PreavisApp, settings: Settings) -> ObjectMailQueue:
         "preavis_object_mail",
         "/object confirmation emails by outcome (queued, dropped, sent, failed, limited)",
         ["outcome"],
-        registry=app.preavis_metrics.registry,
+        registry=app.preavis.metrics.registry,
     )
     queue = ObjectMailQueue(settings.object_queue_size, counter)
 

@@ -41,7 +41,7 @@ from streams.failures import kafka_errors
 
 if TYPE_CHECKING:
     from streams.app import PreavisApp
-    from streams.settings import Settings
+    from streams.wiring import Wiring
 
 log = logging.getLogger(__name__)
 
@@ -117,15 +117,9 @@ class ReasonStore:
             await admin.close()
 
 
-def attach_reasons(app: PreavisApp, settings: Settings) -> ReasonStore:
+def attach_reasons(app: PreavisApp, wiring: Wiring) -> ReasonStore:
     """Add the ``objection_reasons`` table and its erasure hook; the agents keep reasons."""
-    table = app.Table(
-        TABLE_NAME,
-        key_type=str,
-        value_type=None,
-        partitions=settings.topic_partitions,
-        help="user_id -> free-text objection reasons (personal data: erased on request)",
-    )
-    store = ReasonStore(app=app, settings=settings, table=table)
-    app.preavis_erase_hooks.append(store.forget)
+    table = wiring.tables.objection_reasons.raw
+    store = ReasonStore(app=app, settings=wiring.settings, table=table)
+    wiring.hooks.on_erase.append(store.forget)
     return store

@@ -35,16 +35,15 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from streams.app import PreavisApp
-    from streams.settings import Settings
-    from streams.topics import Topics
+    from streams.wiring import Wiring
 
 
-def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
+def register(app: PreavisApp, wiring: Wiring) -> None:
     """Hold the fetcher from the end of a recovery until Faust resumes the flow."""
 
     async def hold_fetching(sender: Any, **kwargs: Any) -> None:
         app.consumer.stop_flow()
         # partitions may come back further on: their next offset is a new start
-        app.preavis_offset_gaps.forget()
+        wiring.offset_gaps.forget()
 
     app.on_rebalance_complete.connect(hold_fetching)  # type: ignore[arg-type]

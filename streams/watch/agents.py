@@ -26,21 +26,15 @@ from streams.guarded_agents import run_guarded
 
 if TYPE_CHECKING:
     from streams.app import PreavisApp
-    from streams.settings import Settings
-    from streams.topics import Topics
+    from streams.wiring import Wiring
 
 log = logging.getLogger(__name__)
 
 
-def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
+def register(app: PreavisApp, wiring: Wiring) -> None:
     """Add the documents table and the agent that compares versions."""
-    documents = app.Table(
-        "documents",
-        key_type=str,
-        value_type=None,
-        partitions=settings.topic_partitions,
-        help="document_id -> the latest version seen",
-    )
+    topics, settings = wiring.topics, wiring.settings
+    documents = wiring.tables.documents.raw
 
     def write_draft(version: DocumentVersion, evidence: list[str]) -> Path:
         folder = Path(settings.drafts_dir)

@@ -33,7 +33,7 @@ from streams.web.auth import Role, bearer_token, may
 if TYPE_CHECKING:
     from streams.app import PreavisApp
     from streams.settings import Settings
-    from streams.topics import Topics
+    from streams.wiring import Wiring
 
 UNAUTHORIZED = {
     "error": "unauthorized: send Authorization: Bearer <PREAVIS_ADMIN_TOKEN or "
@@ -72,10 +72,11 @@ def proof_of_notice(user_id: str, events: list[dict[str, Any]]) -> dict[str, Any
     return {"user_id": user_id, "notices": list(campaigns.values())}
 
 
-def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
+def register(app: PreavisApp, wiring: Wiring) -> None:
     """Add the compliance API, the dashboard and its sign-in."""
-    signin_views.register(app, topics, settings)
-    campaigns = app.preavis_campaign_documents
+    settings = wiring.settings
+    signin_views.register(app, wiring)
+    campaigns = wiring.campaign_documents
     dashboard = DashboardRenderer()
 
     def summaries() -> list[dict[str, Any]]:

@@ -35,7 +35,7 @@ from streams.web.auth import Role, may
 if TYPE_CHECKING:
     from streams.app import PreavisApp
     from streams.settings import Settings
-    from streams.topics import Topics
+    from streams.wiring import Wiring
 
 #: seconds a request waits for the follower to reach the topic's end
 CATCH_UP_SECONDS = kafka.READ_STALL_SECONDS
@@ -109,8 +109,9 @@ class ExclusionList:
         return [json.loads(value) for value in list(self.records.values())]
 
 
-def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
+def register(app: PreavisApp, wiring: Wiring) -> None:
     """Add the exclusion list API, and keep this worker's copy of the list."""
+    settings = wiring.settings
     exclusions = ExclusionList()
     partitions = [
         TopicPartition(names.TOPIC_EXCLUSIONS, p) for p in range(settings.topic_partitions)

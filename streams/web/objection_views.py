@@ -52,8 +52,7 @@ from streams.web.proxies import TrustedProxies
 
 if TYPE_CHECKING:
     from streams.app import PreavisApp
-    from streams.settings import Settings
-    from streams.topics import Topics
+    from streams.wiring import Wiring
 
 MAX_BODY_BYTES = 16 * 1024
 SECURITY_HEADERS = {
@@ -67,10 +66,11 @@ SECURITY_HEADERS = {
 TOO_MANY_REQUESTS = 429
 
 
-def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
+def register(app: PreavisApp, wiring: Wiring) -> None:
     """Add the objection pages and API."""
+    topics, settings = wiring.topics, wiring.settings
     pages = WebPages()
-    catalog = app.preavis_purpose_catalog
+    catalog = wiring.purpose_catalog
     secret = settings.link_keys()  # PREAVIS_LINK_SECRET signs; PREAVIS_LINK_SECRETS_OLD verify
     # /object: the link's pseudonym is keyed like the address index (current secret)
     index_key = index_keys(settings.link_keys().verifying)[0]

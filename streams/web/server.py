@@ -29,7 +29,7 @@ from streams.web.gate import make_gate_middleware, make_security_headers
 if TYPE_CHECKING:
     from streams.app import PreavisApp
     from streams.settings import Settings
-    from streams.topics import Topics
+    from streams.wiring import Wiring
 
 AUTHENTICATOR = web.AppKey("preavis_authenticator", Authenticator)
 
@@ -44,7 +44,7 @@ def authenticator_of(app: PreavisApp) -> Authenticator:
     """The worker's one authenticator (tokens, sessions, throttle), made on first use."""
     application = aiohttp_application(app)
     if AUTHENTICATOR not in application:
-        application[AUTHENTICATOR] = Authenticator(app.preavis_settings)
+        application[AUTHENTICATOR] = Authenticator(app.preavis.settings)
     return application[AUTHENTICATOR]
 
 
@@ -83,8 +83,9 @@ class WebServer(Service):
             self.runner = None
 
 
-def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
+def register(app: PreavisApp, wiring: Wiring) -> None:
     """Install the gate and the headers, and make this the worker's web server."""
+    settings = wiring.settings
     if settings.admin_port is not None and settings.admin_port == settings.web_port:
         raise ValueError("PREAVIS_ADMIN_PORT must differ from PREAVIS_WEB_PORT")
     application = aiohttp_application(app)

@@ -29,8 +29,7 @@ from streams.web.server import authenticator_of
 
 if TYPE_CHECKING:
     from streams.app import PreavisApp
-    from streams.settings import Settings
-    from streams.topics import Topics
+    from streams.wiring import Wiring
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +46,9 @@ def described(identity: Identity) -> str:
     return f"{who} {ROLE_TEXTS[identity.role]}".strip()
 
 
-def register(app: PreavisApp, topics: Topics, settings: Settings) -> None:
+def register(app: PreavisApp, wiring: Wiring) -> None:
     """Add ``/signin`` and ``/signout``."""
+    settings = wiring.settings
     page = SignInPage()
     auth = authenticator_of(app)
     headers = {"Content-Security-Policy": page.content_security_policy}

@@ -132,7 +132,7 @@ async def test_faust_creates_a_proof_topic_with_the_same_retention(
         await admin.close()
     app = create_app(thirty_days)
     try:
-        await app.preavis_topics.delivery.declare()
+        await app.preavis.topics.delivery.declare()
     finally:
         await app.producer.stop()
 

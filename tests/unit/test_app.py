@@ -73,7 +73,7 @@ def test_every_expected_agent_view_and_table_is_registered(tmp_path: Path) -> No
 def test_every_contract_topic_is_declared_with_the_configured_partitions(tmp_path: Path) -> None:
     app = create_app(make_settings(tmp_path, topic_partitions=6))
 
-    declared = app.preavis_topics
+    declared = app.preavis.topics
     for spec in TOPIC_SPECS:
         topic = next(t for t in vars(declared).values() if spec.name in t.topics)
         assert topic.partitions == 6, spec.name

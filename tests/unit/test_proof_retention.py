@@ -65,7 +65,7 @@ def test_faust_declares_the_proof_topics_as_the_admin_step_creates_them(
 ) -> None:
     settings = make_settings(tmp_path, proof_retention_days=days)
     app = create_app(settings)
-    declared = app.preavis_topics
+    declared = app.preavis.topics
 
     for spec in TOPIC_SPECS:
         topic = next(
