@@ -8,7 +8,27 @@ and what erasure must remove, is decided in one reviewed place.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict
+
+class DirectoryEntry(TypedDict, total=False):
+    """A directory table value: the contract's ``user.upserted`` fields preavis keeps.
+
+    A plain dict, not a model: the fan-out reads millions of them, and a
+    ``TypedDict`` costs nothing at run time while mypy checks every access.
+    Dates are ISO strings, as the table's JSON stores them.
+    """
+
+    user_id: str
+    email: str | None
+    locale: str | None
+    country: str | None
+    birth_year: int | None
+    account_type: str | None
+    data_categories: list[str] | None
+    status: str | None
+    updated_at: str | None
+    partition: int
+
 
 #: Every field an entry may hold; erasure deletes the whole entry.
 ENTRY_FIELDS: tuple[str, ...] = (
