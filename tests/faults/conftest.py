@@ -23,7 +23,7 @@ from tests.faults.support import FIGURES, Mailbox
 from tests.integration.conftest import _broker_is_up
 from tests.support.kafka import reset_topics
 from tests.support.smtp_server import SmtpServer, free_port
-from tests.support.worker import WorkerProcess, start_worker
+from tests.support.worker import TEST_STORE, WorkerProcess, start_worker
 
 __all__ = ["_broker_is_up"]  # autouse, session: fails the run when the broker is down
 
@@ -42,7 +42,7 @@ def worker_env(tmp_path: Path) -> dict[str, str]:
     return {
         "PREAVIS_APP_ID": f"preavis-faults-{uuid.uuid4().hex[:10]}",
         "PREAVIS_TOPIC_PARTITIONS": "8",
-        "PREAVIS_STORE": "memory://",
+        "PREAVIS_STORE": TEST_STORE,
         "PREAVIS_DATA_DIR": str(tmp_path / "data"),
         "PREAVIS_LINK_SECRET": "faults-link-secret-" + uuid.uuid4().hex,
         "PREAVIS_DEVELOPMENT": "true",  # http/localhost URLs and test secrets allowed

@@ -14,7 +14,7 @@ from streams.local.mail_capture import start_capture
 from streams.settings import Settings
 from tests.support.kafka import BOOTSTRAP, broker_answers, reset_topics
 from tests.support.smtp_server import free_port
-from tests.support.worker import WorkerProcess, start_worker
+from tests.support.worker import TEST_STORE, WorkerProcess, start_worker
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -29,7 +29,7 @@ def worker_env(tmp_path: Path) -> dict[str, str]:
     return {
         "PREAVIS_APP_ID": f"preavis-test-{uuid.uuid4().hex[:10]}",
         "PREAVIS_TOPIC_PARTITIONS": "8",  # the default, so a demo after the tests finds its topics
-        "PREAVIS_STORE": "memory://",
+        "PREAVIS_STORE": TEST_STORE,
         "PREAVIS_DATA_DIR": str(tmp_path / "data"),
         "PREAVIS_LINK_SECRET": "test-link-secret-" + uuid.uuid4().hex,
         "PREAVIS_DEVELOPMENT": "true",  # http/localhost URLs and test secrets allowed

@@ -37,7 +37,7 @@ from tests import examples
 from tests.support.kafka import produce, read_topic
 from tests.support.mail import objection_link, received
 from tests.support.smtp_server import free_port
-from tests.support.worker import start_worker
+from tests.support.worker import TEST_STORE, start_worker
 
 pytestmark = pytest.mark.integration
 
@@ -110,7 +110,7 @@ async def test_a_worker_delivers_and_excludes_through_sasl_ssl(
         # the other mechanism than the test's own clients: both SCRAM users work
         "PREAVIS_KAFKA_SASL_MECHANISM": "SCRAM-SHA-256",
         "PREAVIS_APP_ID": f"preavis-test-{uuid.uuid4().hex[:10]}",
-        "PREAVIS_STORE": "memory://",
+        "PREAVIS_STORE": TEST_STORE,
         "PREAVIS_DATA_DIR": str(tmp_path / "data"),
         "PREAVIS_DRAFTS_DIR": str(tmp_path / "drafts"),
         "PREAVIS_LINK_SECRET": "test-link-secret-" + uuid.uuid4().hex,

@@ -20,6 +20,12 @@ from pathlib import Path
 
 PREAVIS = str(Path(sys.executable).with_name("preavis"))
 
+#: The table store of the test workers: ``memory://`` by default (fast, and
+#: each test's worker starts empty); ``.ci/run`` runs the integration tests a
+#: second time with ``PREAVIS_TEST_STORE=rocksdb://``, the production default,
+#: so that the RocksDB paths (``streams.runtime.partition_scan``) run too.
+TEST_STORE = os.environ.get("PREAVIS_TEST_STORE", "memory://")
+
 
 @dataclass
 class WorkerProcess:
