@@ -4,18 +4,17 @@ The table is partitioned like ``users`` (by user_id), so each worker holds the
 users of its own partitions: a campaign must therefore reach every partition
 (see the campaigns domain), never iterate this table from one place.
 
-Erasure (``user.erased``, or a null value) deletes the entry (a tombstone on
-the changelog), runs every domain's erase hook (suppression list, objection
-reasons...) in the user's partition, and has the folded records of the
-campaign ledger deleted (``streams.directory.ledger_purge``).
+What an upsert or an erasure does is in :mod:`streams.directory.handlers`;
+this module only builds their ports from the wiring and runs the agent.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, cast
 
-from notifications.directory import entry_from_upsert, is_stale
 from notifications.events import Event, UserErased, UserUpserted
+from streams.directory.handlers import ChangeHook, DirectoryPorts, handle_erasure, handle_upsert
 from streams.directory.ledger_purge import LedgerPurge
 from streams.guarded_agents import run_guarded
 
@@ -23,37 +22,30 @@ if TYPE_CHECKING:
     from streams.app import PreavisApp
     from streams.wiring import Wiring
 
-TABLE_NAME = "directory"
-
 
 def register(app: PreavisApp, wiring: Wiring) -> None:
-    """Add the directory table and the agent that keeps it."""
+    """Add the agent that keeps the directory table."""
     topics, settings = wiring.topics, wiring.settings
-    directory = wiring.tables.directory.raw
     ledger_purge = LedgerPurge(
         settings=settings,
         group_id=settings.app_id,
         delay=float(app.conf.broker_commit_interval) + 1.0,
     )
+    ports = DirectoryPorts(
+        directory=wiring.tables.directory,
+        locks=wiring.locks,
+        # the hooks receive the DirectoryEntry this domain stores (a dict at
+        # run time); streams.wiring.UserHook still spells it dict[str, Any]
+        on_change=cast("Sequence[ChangeHook]", wiring.hooks.on_change),
+        on_erase=wiring.hooks.on_erase,
+        purge_ledger=ledger_purge.request,
+    )
 
     async def apply(event: Event | None, raw: Any) -> None:
-        partition = raw.message.partition
         if isinstance(event, UserUpserted):
-            async with wiring.locks.hold(partition):
-                current = directory.get(event.user_id)
-                if is_stale(current, event.updated_at):
-                    return
-                entry = entry_from_upsert(event.model_dump(mode="json"), partition)
-                directory[event.user_id] = entry
-                for hook in wiring.hooks.on_change:
-                    await hook(event.user_id, current, entry, partition)
+            await handle_upsert(ports, event, raw.message.partition)
         elif isinstance(event, UserErased):
-            if event.user_id in directory:
-                del directory[event.user_id]
-            for forget in wiring.hooks.on_erase:
-                forget(event.user_id)
-            # the user's country and language on the campaign ledger (folded by now)
-            ledger_purge.request()
+            await handle_erasure(ports, event)
 
     @app.agent(topics.users, name="directory")
     async def directory_agent(stream: Any) -> None:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from aiokafka import TopicPartition
 from aiokafka.admin.records_to_delete import RecordsToDelete
@@ -33,6 +33,9 @@ from notifications.internal_events import TOPIC_LEDGER
 from streams import kafka
 from streams.failures import kafka_errors
 
+if TYPE_CHECKING:
+    from streams.settings import Settings
+
 log = logging.getLogger(__name__)
 
 
@@ -40,7 +43,7 @@ log = logging.getLogger(__name__)
 class LedgerPurge:
     """Deletes the folded records of ``preavis.campaign-ledger`` after erasures."""
 
-    settings: Any
+    settings: Settings
     group_id: str
     delay: float
     _task: asyncio.Task[None] | None = None

@@ -1,7 +1,7 @@
 """Who a change concerns and what happens to each person: ``notifications.audience``.
 
 Users are the contract's example ``user.upserted``, parsed by the real model and
-stored as the directory stores them (``entry_from_upsert`` of the JSON dump), so
+stored as the directory stores them (``entry_from_upsert`` of the model), so
 the rules are tested on the entries the fan-out will read.
 """
 
@@ -42,7 +42,7 @@ def user(**overrides: Any) -> dict[str, Any]:
     value = examples.user_upserted(**overrides)
     event = events.decode(topics.TOPIC_USERS, b"key", json.dumps(value).encode())
     assert isinstance(event, events.UserUpserted)
-    return entry_from_upsert(event.model_dump(mode="json"), partition=0)
+    return dict[str, Any](entry_from_upsert(event, partition=0))
 
 
 def rules(
