@@ -1,6 +1,6 @@
 """The audit export's hash chain: write it, and prove that nothing was removed or changed.
 
-Pure: no Kafka, no clock, no files. ``streams.audit_export`` collects a
+Pure: no Kafka, no clock, no files. ``streams.compliance.audit_export`` collects a
 campaign's records and hands them to :func:`chain`; ``preavis audit verify``
 hands a file's lines to :func:`verify_lines`.
 
@@ -43,7 +43,7 @@ import io
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal, TypedDict
 
 FORMAT = "preavis-audit-v1"
 HEADER = "audit.header"
@@ -83,17 +83,36 @@ CSV_COLUMNS: tuple[str, ...] = (
 _CSV_FIELDS = frozenset(CSV_COLUMNS) - {"extra", "record_sha256"}
 
 
-def canonical(obj: Mapping[str, Any]) -> str:
+def canonical(obj: Mapping[str, object]) -> str:
     """The one serialisation that is hashed: sorted keys, no whitespace, UTF-8 text."""
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def sha256_hex(obj: Mapping[str, Any]) -> str:
+def sha256_hex(obj: Mapping[str, object]) -> str:
     """The SHA-256 (hex) of ``obj``'s canonical JSON."""
     return hashlib.sha256(canonical(obj).encode("utf-8")).hexdigest()
 
 
-def header(campaign_id: str, exported_at: str, records: int) -> dict[str, Any]:
+class Header(TypedDict):
+    """The first line: what the chain is of, and how many records it holds."""
+
+    type: str
+    format: str
+    campaign_id: str
+    exported_at: str
+    records: int
+
+
+class Trailer(TypedDict):
+    """The last line: the count again, and the last record's hash."""
+
+    type: str
+    format: str
+    records: int
+    prev_sha256: str
+
+
+def header(campaign_id: str, exported_at: str, records: int) -> Header:
     """The first line's object; its hash is the chain's genesis."""
     return {
         "type": HEADER,
@@ -106,7 +125,7 @@ def header(campaign_id: str, exported_at: str, records: int) -> dict[str, Any]:
 
 def chain(
     campaign_id: str,
-    records: Iterable[Mapping[str, Any]],
+    records: Iterable[Mapping[str, object]],
     exported_at: str,
     fmt: Format = "jsonl",
 ) -> Iterator[str]:
@@ -130,7 +149,7 @@ def chain(
         raise ValueError(f"unknown format {fmt!r} (expected one of {', '.join(FORMATS)})")
 
 
-def _chain_jsonl(head: dict[str, Any], items: list[dict[str, Any]]) -> Iterator[str]:
+def _chain_jsonl(head: Header, items: list[dict[str, object]]) -> Iterator[str]:
     line = canonical(head)
     yield line + "\n"
     prev = _sha(line)
@@ -141,11 +160,11 @@ def _chain_jsonl(head: dict[str, Any], items: list[dict[str, Any]]) -> Iterator[
     yield canonical(_trailer(len(items), prev)) + "\n"
 
 
-def _trailer(records: int, prev: str) -> dict[str, Any]:
+def _trailer(records: int, prev: str) -> Trailer:
     return {"type": TRAILER, "format": FORMAT, "records": records, "prev_sha256": prev}
 
 
-def _chain_csv(head: dict[str, Any], items: list[dict[str, Any]]) -> Iterator[str]:
+def _chain_csv(head: Header, items: list[dict[str, object]]) -> Iterator[str]:
     yield _csv_line(list(CSV_COLUMNS))
     cells = _csv_cells({**_without(head, "type"), "kind": HEADER})
     prev = _cells_sha(cells)
@@ -158,7 +177,7 @@ def _chain_csv(head: dict[str, Any], items: list[dict[str, Any]]) -> Iterator[st
     yield _csv_line(_csv_row({**cells, "record_sha256": _cells_sha(cells)}))
 
 
-def _csv_cells(obj: Mapping[str, Any]) -> dict[str, str]:
+def _csv_cells(obj: Mapping[str, object]) -> dict[str, str]:
     """A record as CSV cells: strings, empty ones left out, unknown fields in ``extra``."""
     cells = {name: _cell(value) for name, value in obj.items() if name in _CSV_FIELDS}
     extra = {name: value for name, value in obj.items() if name not in _CSV_FIELDS}
@@ -167,7 +186,7 @@ def _csv_cells(obj: Mapping[str, Any]) -> dict[str, str]:
     return {name: value for name, value in cells.items() if value != ""}
 
 
-def _cell(value: Any) -> str:
+def _cell(value: object) -> str:
     if value is None:
         return ""
     if isinstance(value, str):
@@ -193,7 +212,7 @@ def _sha(line: str) -> str:
     return hashlib.sha256(line.encode("utf-8")).hexdigest()
 
 
-def _without(obj: Mapping[str, Any], *names: str) -> dict[str, Any]:
+def _without(obj: Mapping[str, object], *names: str) -> dict[str, object]:
     return {key: value for key, value in obj.items() if key not in names}
 
 
@@ -240,7 +259,7 @@ class _Entry:
     """One line (JSON) or row (CSV) of the file, parsed."""
 
     line: int
-    obj: dict[str, Any] | None  # None: the line could not be parsed
+    obj: dict[str, object] | None  # None: the line could not be parsed
     hashed: str  # the SHA-256 the chain uses for this entry
     problem: str | None = None  # why the entry is not what the exporter wrote, on its own
 
@@ -329,9 +348,9 @@ def _csv_entries(lines: Iterable[str], start: int) -> Iterator[_Entry]:
         yield _Entry(number, obj, hashed, problem)
 
 
-def _csv_as_object(cells: Mapping[str, str]) -> dict[str, Any]:
+def _csv_as_object(cells: Mapping[str, str]) -> dict[str, object]:
     """A CSV row in the shape of a JSON line: ``kind`` of a header/trailer becomes ``type``."""
-    obj: dict[str, Any] = dict(cells)
+    obj: dict[str, object] = dict(cells)
     if obj.get("kind") in (HEADER, TRAILER):
         obj["type"] = obj.pop("kind")
     for name in ("seq", "records"):
@@ -424,7 +443,7 @@ class _Verifier:
             f"{self.records} record(s) read)",
         )
 
-    def _parsed(self, entry: _Entry, entries: Iterator[_Entry], name: str) -> dict[str, Any]:
+    def _parsed(self, entry: _Entry, entries: Iterator[_Entry], name: str) -> dict[str, object]:
         """The entry's object; a line that does not parse ends the walk."""
         if entry.obj is None:
             if next(entries, None) is None:
@@ -460,7 +479,7 @@ class _Verifier:
     def _check_trailer(
         self,
         entry: _Entry,
-        obj: dict[str, Any],
+        obj: dict[str, object],
         prev_hash: str,
         prev_line: int,
         prev_name: str,

@@ -6,7 +6,7 @@ a new, consistent chain. A signature closes that gap: made with a private key
 that only the exporter holds, it can be checked by anyone with the public key,
 and no one without the private key can sign a rewritten file.
 
-Pure: bytes in, bytes out, no files (``streams.audit_signing`` reads and
+Pure: bytes in, bytes out, no files (``streams.compliance.audit_signing`` reads and
 writes them). The signature is *detached*, in ``FILE.sig``, one line of
 canonical JSON (:func:`notifications.audit.canonical`)::
 

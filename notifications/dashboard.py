@@ -21,10 +21,10 @@ numbers. Nothing here reads the clock: the caller passes ``now``.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import SupportsFloat, SupportsIndex, SupportsInt
 
 from jinja2 import Template
 
@@ -88,9 +88,18 @@ class DashboardRenderer:
         self.content_security_policy = inline_style_policy(css, form_action="'none'")
 
     def render(
-        self, campaigns: list[dict[str, Any]], *, now: datetime, refresh_seconds: int = 30
+        self,
+        campaigns: Sequence[Mapping[str, object]],
+        *,
+        now: datetime,
+        refresh_seconds: int = 30,
     ) -> str:
-        """The whole HTML document for ``campaigns`` (API campaign summaries), as of ``now``."""
+        """The whole HTML document for ``campaigns`` (API campaign summaries), as of ``now``.
+
+        A summary is read as the JSON the API serves
+        (:func:`notifications.campaign_status.summary`), each value checked
+        as it is used: a missing count shows as 0, never breaks the page.
+        """
         if isinstance(refresh_seconds, bool) or not isinstance(refresh_seconds, int):
             raise TypeError("refresh_seconds must be an int")
         if refresh_seconds < 1:
@@ -116,7 +125,7 @@ class DashboardRenderer:
 # --- one campaign ---------------------------------------------------------------
 
 
-def _campaign_view(index: int, c: Mapping[str, Any]) -> dict[str, Any]:
+def _campaign_view(index: int, c: Mapping[str, object]) -> dict[str, object]:
     campaign_id = str(c["campaign_id"])
     status = str(c["status"])
     counts = {key: _int(c[key]) for key in ("audience", "sent", "deferred", "failed", "bounced")}
@@ -133,9 +142,9 @@ def _campaign_view(index: int, c: Mapping[str, Any]) -> dict[str, Any]:
         "kind": KIND_TEXTS.get(str(c["kind"]), str(c["kind"])),
         "status": status,
         "status_text": STATUS_TEXTS.get(status, status.capitalize()),
-        "reasons": [_alert(code) for code in c["reasons"] or []],
-        "alerts": [_alert(code) for code in c["alerts"] or []],
-        "purposes": [str(p) for p in c["purposes"] or []],
+        "reasons": [_alert(code) for code in _items(c["reasons"])],
+        "alerts": [_alert(code) for code in _items(c["alerts"])],
+        "purposes": [str(p) for p in _items(c["purposes"])],
         "starts_at": _moment(c["starts_at"]),
         "published_at": _moment(c["published_at"]),
         "time_left": _time_left(time_left),
@@ -155,37 +164,40 @@ def _campaign_view(index: int, c: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _alert(code: Any) -> dict[str, str]:
-    code = str(code)
+def _alert(value: object) -> dict[str, str]:
+    code = str(value)
     return {"code": code, "text": ALERT_TEXTS.get(code) or _humanize(code)}
 
 
-def _reasons(counts: Mapping[str, Any] | None) -> list[tuple[str, str, int]]:
+def _reasons(counts: object) -> list[tuple[str, str, int]]:
     """``(code, readable text, n)`` by decreasing ``n``, then code."""
-    rows = [(str(code), _humanize(str(code)), _int(n)) for code, n in (counts or {}).items()]
+    rows = [(str(code), _humanize(str(code)), _int(n)) for code, n in _mapping(counts).items()]
     return sorted(rows, key=lambda row: (-row[2], row[0]))
 
 
-def _breakdown(groups: Mapping[str, Mapping[str, Any]] | None) -> list[dict[str, Any]]:
+def _breakdown(groups: object) -> list[dict[str, object]]:
     """One row per country or language, the largest audience first."""
-    rows: list[dict[str, Any]] = []
-    for key, values in (groups or {}).items():
-        row: dict[str, Any] = {"key": str(key)}
-        row.update({name: _int(values.get(name, 0)) for name in _BREAKDOWN_KEYS})
-        row["objection_rate"] = row["objections"] / row["audience"] if row["audience"] else None
-        rows.append(row)
-    return sorted(rows, key=lambda row: (-row["audience"], row["key"]))
+    rows: list[tuple[int, str, dict[str, object]]] = []
+    for key, values in _mapping(groups).items():
+        found = _mapping(values)
+        numbers = {name: _int(found.get(name, 0)) for name in _BREAKDOWN_KEYS}
+        audience = numbers["audience"]
+        row: dict[str, object] = {"key": str(key), **numbers}
+        row["objection_rate"] = numbers["objections"] / audience if audience else None
+        rows.append((audience, str(key), row))
+    return [row for _, _, row in sorted(rows, key=lambda item: (-item[0], item[1]))]
 
 
 # --- charts -----------------------------------------------------------------------
 
 
-def _funnel_chart(anchor: str, campaign_id: str, counts: Mapping[str, int]) -> dict[str, Any]:
+def _funnel_chart(anchor: str, campaign_id: str, counts: Mapping[str, int]) -> dict[str, object]:
     """Horizontal bars, audience first, each as a share of the largest value."""
     top = max([1, *counts.values()])
     audience = counts["audience"]
     span = _FUNNEL_WIDTH - _FUNNEL_LABEL - _FUNNEL_VALUE
-    bars: list[dict[str, Any]] = []
+    bars: list[dict[str, object]] = []
+    parts: list[str] = []
     for row, (key, label, fill) in enumerate(_FUNNEL):
         n = max(counts[key], 0)
         width = round(span * n / top, 1)
@@ -193,6 +205,7 @@ def _funnel_chart(anchor: str, campaign_id: str, counts: Mapping[str, int]) -> d
         if key != "audience" and audience > 0:
             value += f" ({_percent(n / audience)})"
         y = 6 + row * _FUNNEL_ROW
+        parts.append(f"{label.lower()} {value}")
         bars.append(
             {
                 "label": label,
@@ -206,7 +219,6 @@ def _funnel_chart(anchor: str, campaign_id: str, counts: Mapping[str, int]) -> d
                 "value_x": _FUNNEL_LABEL + max(width, 1.5 if n else 0) + 6,
             }
         )
-    parts = [f"{bar['label'].lower()} {bar['value']}" for bar in bars]
     return {
         "id": f"{anchor}-funnel",
         "width": _FUNNEL_WIDTH,
@@ -217,9 +229,9 @@ def _funnel_chart(anchor: str, campaign_id: str, counts: Mapping[str, int]) -> d
     }
 
 
-def _objections_chart(anchor: str, campaign_id: str, by_day: Any) -> dict[str, Any] | None:
+def _objections_chart(anchor: str, campaign_id: str, by_day: object) -> dict[str, object] | None:
     """Daily bars from the first to the last day (the days without one at 0); None if none."""
-    days = _days(by_day or {})
+    days = _days(_mapping(by_day))
     if not days:
         return None
     n = len(days)
@@ -232,7 +244,7 @@ def _objections_chart(anchor: str, campaign_id: str, by_day: Any) -> dict[str, A
     base = _DAYS_TOP + plot_h
     slot = plot_w / n
     bar_w = slot if n > 90 else min(slot * 0.75, 32.0)
-    bars: list[dict[str, Any]] = []
+    bars: list[dict[str, object]] = []
     for i, (day, count) in enumerate(days):
         h = plot_h * count / scale_max
         bars.append(
@@ -285,7 +297,7 @@ def _objections_chart(anchor: str, campaign_id: str, by_day: Any) -> dict[str, A
     }
 
 
-def _days(by_day: Mapping[str, Any]) -> list[tuple[str, int]]:
+def _days(by_day: Mapping[object, object]) -> list[tuple[str, int]]:
     """``(YYYY-MM-DD, n)`` in order, the missing days in between filled with 0."""
     given = {str(day): _int(n) for day, n in by_day.items()}
     if not given:
@@ -318,12 +330,12 @@ def _nice_ceiling(value: int) -> int:
 # --- formatting -------------------------------------------------------------------
 
 
-def _number(value: Any) -> str:
+def _number(value: object) -> str:
     """``12345`` -> ``12,345``."""
     return f"{_int(value):,}"
 
 
-def _percent(value: Any) -> str:
+def _percent(value: object) -> str:
     """A 0..1 share as a percentage: ``0.1234`` -> ``12.3%``, tiny shares as ``<0.1%``."""
     share = _float(value) * 100
     if share == 0:
@@ -348,7 +360,7 @@ def _duration(seconds: float) -> str:
     return f"{hours} h" if hours else "<1 h"
 
 
-def _moment(value: Any) -> dict[str, str]:
+def _moment(value: object) -> dict[str, str]:
     """An ISO timestamp as ``{"iso", "text"}``: ``2025-03-14 09:00 UTC`` (as is if unreadable)."""
     raw = str(value)
     try:
@@ -374,16 +386,30 @@ def _humanize(code: str) -> str:
     return text[:1].upper() + text[1:] if text else code
 
 
-def _int(value: Any) -> int:
+def _int(value: object) -> int:
+    if not isinstance(value, str | bytes | SupportsInt | SupportsIndex):
+        return 0
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # JSON's Infinity has no int
         return 0
 
 
-def _float(value: Any) -> float:
+def _float(value: object) -> float:
+    if not isinstance(value, str | bytes | SupportsFloat | SupportsIndex):
+        return 0.0
     try:
         number = float(value)
     except (TypeError, ValueError):
         return 0.0
     return number if math.isfinite(number) else 0.0
+
+
+def _mapping(value: object) -> Mapping[object, object]:
+    """``value`` if it is a JSON object, else an empty one (absent, null or malformed)."""
+    return value if isinstance(value, Mapping) else {}
+
+
+def _items(value: object) -> list[object]:
+    """``value`` if it is a JSON array, else an empty one (absent, null or malformed)."""
+    return list(value) if isinstance(value, list | tuple) else []

@@ -19,7 +19,7 @@ import faust
 
 from notifications.smtp import SmtpPool
 from streams import kafka
-from streams.campaign_follower import CampaignDocuments
+from streams.compliance.campaign_documents import CampaignDocuments
 from streams.locks import PartitionLocks
 from streams.metrics import Metrics
 from streams.purpose_catalog import PurposeCatalog
@@ -40,8 +40,8 @@ DOMAINS: tuple[str, ...] = (
     "streams.objections.agents",
     "streams.web.objection_views",
     "streams.web.exclusion_views",
-    "streams.campaign_follower",
-    "streams.web.compliance_views",
+    "streams.compliance.campaign_documents",
+    "streams.compliance.views",
     "streams.metrics",
     "streams.watch.agents",
     "streams.runtime.recovery_guard",

@@ -196,7 +196,7 @@ def _campaign(
     sign_key: Path | None = None,
 ) -> int:
     from notifications.errors import TransientKafkaError
-    from streams.audit_export import campaign_report, export_campaign
+    from streams.compliance.audit_export import campaign_report, export_campaign
     from streams.failures import kafka_errors
 
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
@@ -230,7 +230,7 @@ def _audit(args: argparse.Namespace) -> int:
 
 
 def _audit_keygen(key: Path, public: Path | None) -> int:
-    from streams.audit_signing import keygen
+    from streams.compliance.audit_signing import keygen
 
     pair, public_path = keygen(key, public)
     print(f"private key: {key} (mode 600: keep it with the exporter only)")
@@ -245,8 +245,8 @@ def _audit_verify(
     public_key: Path | None = None,
     signature: Path | None = None,
 ) -> int:
-    from streams.audit_export import verify_file, what_it_proves
-    from streams.audit_signing import check_file, signature_path
+    from streams.compliance.audit_export import verify_file, what_it_proves
+    from streams.compliance.audit_signing import check_file, signature_path
 
     if signature is not None and public_key is None:
         print("preavis: --signature is checked with --public-key PUB.pem", file=sys.stderr)

@@ -18,7 +18,7 @@ from notifications.objections import objected_to_any
 
 if TYPE_CHECKING:
     from notifications.smtp import SmtpPool
-    from streams.campaign_follower import CampaignDocuments
+    from streams.compliance.campaign_documents import CampaignDocuments
     from streams.locks import PartitionLocks
     from streams.metrics import Metrics
     from streams.ports import Table

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from notifications.audit import CSV_COLUMNS, Format, chain, sha256_hex, verify_lines
-from streams.audit_export import verify_file
+from streams.compliance.audit_export import verify_file
 
 CAMPAIGN = "purpose:ai-training:v1"
 EXPORTED_AT = "2026-05-01T12:00:00+00:00"
@@ -306,17 +306,17 @@ def test_csv_with_other_columns_is_refused() -> None:
     assert "not a preavis audit file" in error_of(lines)
 
 
-# --- choosing a campaign's records (streams.audit_export.select, no broker) -------------------
+# --- choosing a campaign's records (streams.compliance.audit_export.select, no broker) ------------
 
 
 def fetched(topic: str, offset: int, event: dict[str, Any]) -> Any:
-    from streams.audit_export import Fetched
+    from streams.compliance.audit_export import Fetched
 
     return Fetched(topic, 0, offset, b"k", json.dumps(event).encode())
 
 
 def test_terms_campaign_keeps_objections_to_the_purposes_it_adds() -> None:
-    from streams.audit_export import select
+    from streams.compliance.audit_export import select
     from tests import examples
 
     campaign = "terms:terms-of-service:2026-04"
@@ -359,7 +359,7 @@ def test_terms_campaign_keeps_objections_to_the_purposes_it_adds() -> None:
 
 def test_not_a_campaign_id_is_refused() -> None:
     from notifications.errors import PreavisError
-    from streams.audit_export import select
+    from streams.compliance.audit_export import select
 
     with pytest.raises(PreavisError, match="not a campaign id"):
         select("ai-training", [])

@@ -23,8 +23,9 @@ from notifications.audit_signature import (
     sign,
 )
 from notifications.errors import SignatureError
-from streams.audit_export import what_it_proves
-from streams.audit_signing import (
+from streams.cli import main
+from streams.compliance.audit_export import what_it_proves
+from streams.compliance.audit_signing import (
     check_file,
     keygen,
     read_private_key,
@@ -32,7 +33,6 @@ from streams.audit_signing import (
     signature_path,
     write_atomically,
 )
-from streams.cli import main
 
 CAMPAIGN = "purpose:ai-training:v1"
 

@@ -9,6 +9,9 @@
   signed in is sent to ``/signin`` (:mod:`streams.web.signin_views`, which
   this domain registers too).
 
+What each answers is in :mod:`streams.compliance.handlers`; this module
+checks the role, reads the user's partition and speaks HTTP.
+
 Each view asks :func:`streams.web.auth.may` for the read-only compliance role,
 which the admin role covers: a bearer token or a signed-in session.
 """
@@ -17,15 +20,22 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from aiokafka import TopicPartition
 from faust.web import View
 
 from notifications import topic_names as names
-from notifications.campaign_status import summary
 from notifications.dashboard import DashboardRenderer
 from streams import kafka
+from streams.compliance.handlers import (
+    CompliancePorts,
+    NoticeRecord,
+    campaign_summaries,
+    campaign_summary,
+    user_notices,
+)
 from streams.publish import partition_for
 from streams.web import signin_views
 from streams.web.auth import Role, bearer_token, may
@@ -41,74 +51,52 @@ UNAUTHORIZED = {
 }
 
 
-async def notices_of(settings: Settings, user_id: str) -> list[dict[str, Any]]:
+async def notices_of(settings: Settings, user_id: str) -> list[NoticeRecord]:
     """Every ``notice.delivery`` of ``user_id``, oldest first, from the user's partition."""
     key = user_id.encode()
     tp = TopicPartition(names.TOPIC_DELIVERY, partition_for(key, settings.topic_partitions))
-    found: list[dict[str, Any]] = []
+    found: list[NoticeRecord] = []
     async for fetch in kafka.read_to_end(settings, [tp]):
         for records in fetch.records.values():
             found.extend(json.loads(r.value) for r in records if r.key == key and r.value)
     return found
 
 
-def proof_of_notice(user_id: str, events: list[dict[str, Any]]) -> dict[str, Any]:
-    """Per campaign: the last status, and every attempt in order."""
-    campaigns: dict[str, dict[str, Any]] = {}
-    for event in events:
-        notice = campaigns.setdefault(event["campaign_id"], {"attempts": []})
-        notice["attempts"].append({k: event.get(k) for k in ("status", "reason", "attempt", "at")})
-        notice.update(
-            {
-                "campaign_id": event["campaign_id"],
-                "notice_id": event.get("notice_id"),
-                "status": event["status"],
-                "reason": event.get("reason"),
-                "message_id": event.get("message_id") or notice.get("message_id"),
-                "content_sha256": event.get("content_sha256") or notice.get("content_sha256"),
-                "at": event["at"],
-            }
-        )
-    return {"user_id": user_id, "notices": list(campaigns.values())}
-
-
 def register(app: PreavisApp, wiring: Wiring) -> None:
     """Add the compliance API, the dashboard and its sign-in."""
     settings = wiring.settings
     signin_views.register(app, wiring)
-    campaigns = wiring.campaign_documents
+    ports = CompliancePorts(
+        campaigns=wiring.campaign_documents.documents,
+        notices_of=partial(notices_of, settings),
+        clock=lambda: datetime.now(UTC),
+        deadline_risk_days=settings.deadline_risk_days,
+    )
     dashboard = DashboardRenderer()
-
-    def summaries() -> list[dict[str, Any]]:
-        now = datetime.now(UTC)
-        return [
-            summary(doc, now, settings.deadline_risk_days)
-            for _, doc in sorted(campaigns.documents.items())
-        ]
 
     @app.page("/api/v1/campaigns", name="api_campaigns")
     class CampaignsView(View):
         async def get(self, request: Any) -> Any:
             if not may(request, Role.COMPLIANCE):
                 return self.json(UNAUTHORIZED, status=401)
-            return self.json({"campaigns": summaries()})
+            return self.json({"campaigns": campaign_summaries(ports)})
 
     @app.page("/api/v1/campaigns/{campaign_id}", name="api_campaign")
     class CampaignView(View):
         async def get(self, request: Any, campaign_id: str) -> Any:
             if not may(request, Role.COMPLIANCE):
                 return self.json(UNAUTHORIZED, status=401)
-            doc = campaigns.documents.get(campaign_id)
-            if doc is None:
+            found = campaign_summary(ports, campaign_id)
+            if found is None:
                 return self.json({"error": f"no campaign {campaign_id!r}"}, status=404)
-            return self.json(summary(doc, datetime.now(UTC), settings.deadline_risk_days))
+            return self.json(found)
 
     @app.page("/api/v1/users/{user_id}/notices", name="api_user_notices")
     class UserNoticesView(View):
         async def get(self, request: Any, user_id: str) -> Any:
             if not may(request, Role.COMPLIANCE):
                 return self.json(UNAUTHORIZED, status=401)
-            return self.json(proof_of_notice(user_id, await notices_of(settings, user_id)))
+            return self.json(await user_notices(ports, user_id))
 
     @app.page("/dashboard", name="dashboard")
     class DashboardView(View):
@@ -117,7 +105,7 @@ def register(app: PreavisApp, wiring: Wiring) -> None:
                 if bearer_token(request) is not None:  # a machine with a wrong token
                     return self.json(UNAUTHORIZED, status=401)
                 return self.text("", status=303, headers={"Location": "/signin"})
-            page = dashboard.render(summaries(), now=datetime.now(UTC))
+            page = dashboard.render(campaign_summaries(ports), now=ports.clock())
             return self.html(
                 page,
                 headers={

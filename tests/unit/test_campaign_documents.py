@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from streams.campaign_follower import CampaignDocuments
+from streams.compliance.campaign_documents import CampaignDocuments
 
 
 def record(campaign_id: str, doc: dict[str, object] | None) -> tuple[bytes, bytes | None]:

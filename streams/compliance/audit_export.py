@@ -36,11 +36,10 @@ import dataclasses
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from aiokafka import TopicPartition
 
@@ -49,6 +48,7 @@ from notifications.audit import Format, VerifyError, VerifyReport, chain, verify
 from notifications.audit_signature import SignatureCheck, fingerprint, sign
 from notifications.errors import InvalidEvent, PreavisError, UnknownCampaign
 from notifications.events import (
+    Event,
     NoticeDelivery,
     ObjectionRecorded,
     ObjectionWithdrawn,
@@ -58,7 +58,7 @@ from notifications.events import (
 )
 from notifications.smtp_reply import redact
 from streams import kafka
-from streams.audit_signing import read_private_key, signature_path, write_atomically
+from streams.compliance.audit_signing import read_private_key, signature_path, write_atomically
 from streams.settings import Settings
 
 NOTICE_FIELDS = (
@@ -81,6 +81,9 @@ OBJECTION_FIELDS = (
     "received_at",
 )
 WITHDRAWAL_FIELDS = ("user_id", "purpose_id", "received_at")
+
+#: One exported record: ``kind``, ``source`` and the event's own fields as it carries them.
+ExportRecord = dict[str, object]
 
 _PURPOSE_CAMPAIGN = re.compile(r"^purpose:(?P<purpose_id>[^:]+):v(?P<version>[0-9]+)$")
 _TERMS_CAMPAIGN = re.compile(r"^terms:(?P<document_id>[^:]+):(?P<version>.+)$")
@@ -111,7 +114,7 @@ class CampaignRecords:
     campaign_id: str
     published: bool
     purposes: tuple[str, ...]
-    records: list[dict[str, Any]]
+    records: list[ExportRecord]
     invalid: int  # records of the read topics that do not follow the contract (not exported)
 
 
@@ -215,8 +218,8 @@ def select(campaign_id: str, fetched: Iterable[Fetched]) -> CampaignRecords:
         purposes.add(purpose_match["purpose_id"])
     published = False
     invalid = 0
-    keyed: list[tuple[tuple[datetime, str, int, int], dict[str, Any]]] = []
-    events: list[tuple[Fetched, Any]] = []
+    keyed: list[tuple[tuple[datetime, str, int, int], ExportRecord]] = []
+    events: list[tuple[Fetched, Event | None]] = []
     for record in fetched:
         try:
             event = decode(record.topic, record.key, record.value)
@@ -247,10 +250,10 @@ def select(campaign_id: str, fetched: Iterable[Fetched]) -> CampaignRecords:
 
 
 def _shape(
-    campaign_id: str, purposes: set[str], record: Fetched, event: Any
-) -> tuple[datetime, dict[str, Any]] | None:
+    campaign_id: str, purposes: set[str], record: Fetched, event: Event | None
+) -> tuple[datetime, ExportRecord] | None:
     """The export record of ``event`` and its time, or None when it is not the campaign's."""
-    raw: dict[str, Any] = json.loads(record.value or b"{}")
+    raw: dict[str, object] = json.loads(record.value or b"{}")
     if isinstance(event, NoticeDelivery):
         if event.campaign_id != campaign_id:
             return None
@@ -276,9 +279,9 @@ def _shape(
     return None
 
 
-def _pick(kind: str, raw: dict[str, Any], fields: Iterable[str]) -> dict[str, Any]:
+def _pick(kind: str, raw: Mapping[str, object], fields: Iterable[str]) -> ExportRecord:
     """``kind`` and the listed fields as the event carries them (absent and null left out)."""
-    picked: dict[str, Any] = {"kind": kind}
+    picked: ExportRecord = {"kind": kind}
     picked.update((name, raw[name]) for name in fields if raw.get(name) is not None)
     return picked
 
@@ -349,9 +352,9 @@ async def campaign_report(settings: Settings, campaign_id: str) -> str:
 
 def report_text(found: CampaignRecords) -> str:
     """Pure: the report of :func:`campaign_report`."""
-    last: dict[str, dict[str, Any]] = {}  # user_id -> latest notice event (records are sorted)
+    last: dict[str, ExportRecord] = {}  # user_id -> latest notice event (records are sorted)
     attempts = 0
-    objections: list[dict[str, Any]] = []
+    objections: list[ExportRecord] = []
     withdrawals = 0
     for record in found.records:
         if record["kind"] == "notice":

@@ -15,29 +15,33 @@ worker's start reads one document per campaign, not every notice's history.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from streams.wiring import Wiring
-
 import json
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiokafka import TopicPartition
 
 from streams import kafka
-from streams.settings import Settings
+
+if TYPE_CHECKING:
+    from streams.app import PreavisApp
+    from streams.settings import Settings
+    from streams.wiring import Wiring
 
 log = logging.getLogger(__name__)
+
+#: A ``campaigns`` table value, folded by the campaigns domain
+#: (:func:`notifications.campaign_status.fold`); that domain owns its shape,
+#: and its ``TypedDict`` belongs here once it has one.
+CampaignDocument = dict[str, Any]
 
 
 @dataclass
 class CampaignDocuments:
     """Campaign documents by id, as the ``campaigns`` table last stored them."""
 
-    documents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    documents: dict[str, CampaignDocument] = field(default_factory=dict)
 
     def take(self, key: bytes | None, value: bytes | None) -> None:
         """Apply one changelog record: a document, or a tombstone (``None``) that deletes."""
@@ -69,7 +73,7 @@ async def follow(
                 documents.take(key, value)
 
 
-def register(app: Any, wiring: Wiring) -> None:
+def register(app: PreavisApp, wiring: Wiring) -> None:
     """Give the app its campaign documents and keep it following the campaigns table."""
     settings = wiring.settings
 
