@@ -11,7 +11,7 @@ accepted where the contract does not say the text is localized.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -46,6 +46,12 @@ WebUrl = Annotated[str, StringConstraints(max_length=2048, pattern=r"^https?://\
 
 EmailAddress = Annotated[str, StringConstraints(max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")]
 """The controller's and DPO's published addresses: loosely checked, they are printed."""
+
+ObjectionChannel = Literal["email_link", "api", "web"]
+"""How an objection reached preavis: a notice's link, the API, a web form."""
+
+ExclusionReason = Literal["objection", "below_min_age"]
+"""Why a purpose is in a user's ``training.exclusion``: they objected, or are too young."""
 
 
 def _not_blank(value: str) -> str:

@@ -42,10 +42,12 @@ from notifications.event_types import (
     Country,
     DottedKey,
     EmailAddress,
+    ExclusionReason,
     Identifier,
     LanguageTag,
     Localized,
     LocalizedText,
+    ObjectionChannel,
     Slug,
     Text,
     Timestamp,
@@ -200,7 +202,7 @@ class ObjectionRecorded(_Event):
     user_id: Identifier
     purpose_id: Slug
     campaign_id: str | None = None
-    channel: Literal["email_link", "api", "web"]
+    channel: ObjectionChannel
     received_at: Timestamp
     reason: Annotated[str | None, BeforeValidator(_truncate_reason)] = Field(
         default=None, max_length=REASON_MAX_CHARS
@@ -235,7 +237,7 @@ class TrainingExclusion(_Event):
     type: Literal["training.exclusion"] = "training.exclusion"
     user_id: Identifier
     purposes: list[Slug]
-    reasons: dict[Slug, Literal["objection", "below_min_age"]]
+    reasons: dict[Slug, ExclusionReason]
     since: Timestamp
 
 

@@ -32,6 +32,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from notifications.errors import ROOT, InvalidEvent
+from notifications.event_types import ObjectionChannel
 
 TOPIC_FANOUT = "preavis.campaign-fanout"
 TOPIC_JOBS = "preavis.notice-jobs"
@@ -169,7 +170,7 @@ class ObjectionRequest(_Internal):
     user_id: str
     purposes: list[str]
     campaign_id: str | None = None
-    channel: Literal["email_link", "api", "web"]
+    channel: ObjectionChannel
     language: str = "en"
     reason: str | None = None
     received_at: datetime

@@ -14,10 +14,11 @@ from typing import Any
 
 from notifications.audience import Decision
 from notifications.events import NoticeDelivery, encode
+from notifications.exclusions import as_exclusion_reason
 from notifications.i18n import pick_language
 from notifications.internal_events import TOPIC_JOBS, NoticeJob, PersonDecided, encode_internal
 from notifications.topic_names import TOPIC_DELIVERY
-from streams import exclusions
+from streams.objections import exclusions
 from streams.runtime.batch_writer import PartitionWriter
 
 
@@ -65,10 +66,10 @@ class CampaignOutputs:
         await writer.append(TOPIC_DELIVERY, user_id.encode(), encode(record))
 
     async def exclude(self, purposes: list[str], user_id: str, reason: str) -> None:
-        now = self.clock()
+        now, why = self.clock(), as_exclusion_reason(reason)
         for purpose_id in purposes:
             await exclusions.exclude(
-                self.exclusions_table, self.exclusions_topic, user_id, purpose_id, reason, now
+                self.exclusions_table, self.exclusions_topic, user_id, purpose_id, why, now
             )
 
     async def late_decision(

@@ -2,8 +2,10 @@
 
 They are courtesies around the record, not the record itself: the objection
 is on ``consent.objections`` and in the exclusion list before any email is
-attempted. A few retries ride out a relay's hiccup; after that the failure is
-logged (without the address) and the objection stands.
+attempted, so the handler only hands its :class:`Confirmation` to a
+:class:`ConfirmationMailer`, which sends it in the background. A few retries
+ride out a relay's hiccup; after that the failure is logged (without the
+address) and the objection stands.
 """
 
 from __future__ import annotations
@@ -11,15 +13,18 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parseaddr
-from typing import Any
+from typing import Protocol
 
 from notifications.backoff import backoff_delay
 from notifications.i18n import pick_language
 from notifications.mime import HeaderInjection, build_notice, message_id_for
-from notifications.smtp import Outcome, SmtpPool
+from notifications.smtp import Outcome, SendResult
 from notifications.web_pages import Email, PurposeSummary, WebPages
+from streams.objections.handlers import Confirmation
+from streams.purpose_catalog import PurposeCatalog
 
 log = logging.getLogger(__name__)
 
@@ -27,15 +32,21 @@ ATTEMPTS = 5
 PAGES = WebPages()
 
 
+class Relay(Protocol):
+    """What sends a prepared message (an :class:`notifications.smtp.SmtpPool`)."""
+
+    async def send(self, sender: str, recipient: str, message: bytes) -> SendResult: ...
+
+
 async def send_email(
-    pool: SmtpPool, settings: Any, to_address: str, email: Email, kind: str, reference: str
+    relay: Relay, mail_from: str, to_address: str, email: Email, kind: str, reference: str
 ) -> bool:
     """Send ``email``; True once the relay accepted it."""
-    sender = parseaddr(settings.mail_from)[1]
+    sender = parseaddr(mail_from)[1]
     domain = sender.rpartition("@")[2] or "localhost"
     try:
         message = build_notice(
-            from_header=settings.mail_from,
+            from_header=mail_from,
             to_address=to_address,
             subject=email.subject,
             text=email.text,
@@ -49,7 +60,7 @@ async def send_email(
         log.warning("%s email not sent: the address is not deliverable", kind)
         return False
     for attempt in range(1, ATTEMPTS + 1):
-        result = await pool.send(sender, to_address, message)
+        result = await relay.send(sender, to_address, message)
         if result.outcome is Outcome.SENT:
             return True
         if result.outcome is not Outcome.DEFERRED:
@@ -60,29 +71,45 @@ async def send_email(
 
 
 async def send_confirmation(
-    pool: SmtpPool,
-    settings: Any,
-    catalog: Any,
-    to_address: str,
-    request: Any,
-    purposes: list[str],
-    locale: str,
+    relay: Relay, mail_from: str, catalog: PurposeCatalog, confirmation: Confirmation
 ) -> None:
     """Tell the user which objections were just recorded."""
-    language = pick_language(locale)
+    language = pick_language(confirmation.locale)
+    purposes = confirmation.purposes
     summaries = [catalog.summary(p, language) for p in purposes]
-    email = PAGES.objection_confirmed_email(
-        language, summaries, catalog.controller_name(request.campaign_id, purposes)
-    )
+    controller = catalog.controller_name(confirmation.request.campaign_id, purposes)
+    email = PAGES.objection_confirmed_email(language, summaries, controller)
     await send_email(
-        pool, settings, to_address, email, "objection-confirmation", request.request_id
+        relay,
+        mail_from,
+        confirmation.to_address,
+        email,
+        "objection-confirmation",
+        confirmation.request.request_id,
     )
 
 
 async def send_object_request(
-    pool: SmtpPool, settings: Any, to_address: str, purpose: PurposeSummary, url: str, language: str
+    relay: Relay, mail_from: str, to_address: str, purpose: PurposeSummary, url: str, language: str
 ) -> bool:
     """The /object flow: a link that records the objection only when clicked."""
     email = PAGES.objection_request_email(language, purpose, url)
     reference = hashlib.sha256(url.encode()).hexdigest()[:32]
-    return await send_email(pool, settings, to_address, email, "objection-request", reference)
+    return await send_email(relay, mail_from, to_address, email, "objection-request", reference)
+
+
+@dataclass
+class ConfirmationMailer:
+    """Sends each confirmation in a task of its own: the objections agent never waits."""
+
+    relay: Relay
+    mail_from: str
+    catalog: PurposeCatalog
+    pending: set[asyncio.Task[None]] = field(default_factory=set)
+
+    def __call__(self, confirmation: Confirmation) -> None:
+        task = asyncio.ensure_future(
+            send_confirmation(self.relay, self.mail_from, self.catalog, confirmation)
+        )
+        self.pending.add(task)
+        task.add_done_callback(self.pending.discard)

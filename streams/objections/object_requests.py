@@ -110,7 +110,7 @@ def start_object_mailer(app: PreavisApp, settings: Settings) -> ObjectMailQueue:
 
     async def send(mail: ObjectMail) -> bool:
         return await send_object_request(
-            pool, settings, mail.address, mail.purpose, mail.url, mail.language
+            pool, settings.mail_from, mail.address, mail.purpose, mail.url, mail.language
         )
 
     @app.task  # type: ignore[untyped-decorator]

@@ -17,8 +17,8 @@ from typing import Any
 
 from aiohttp import web
 
+from streams.objections.views import SECURITY_HEADERS
 from streams.web.auth import BAD_TOKEN, IDENTITY, Authenticator, Identity, bearer_token
-from streams.web.objection_views import SECURITY_HEADERS
 from streams.web.surface import face_of, faces_of_port
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

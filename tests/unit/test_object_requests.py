@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime
 
+from notifications.address_index import PendingObjection, digests_of, pending_request
 from notifications.addresses import address_digest, index_keys
 from notifications.web_pages import PurposeSummary
-from streams.objections.address_index import digests_of, pending_request
 from streams.objections.object_requests import ObjectMail, ObjectMailQueue
 
 PURPOSE = PurposeSummary("ai-training", "AI training", None, None)
@@ -62,7 +62,7 @@ def test_digests_of_an_entry_one_per_link_secret() -> None:
 
 
 def test_a_pending_objection_becomes_the_owners_request() -> None:
-    kept = {
+    kept: PendingObjection = {
         "type": "objection.request",
         "request_id": "abc",
         "channel": "email_link",

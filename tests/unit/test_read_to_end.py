@@ -1,5 +1,5 @@
 """The one read-to-the-end loop (streams.kafka.read_from_start) and the exclusion
-list that follows training.exclusions (streams.web.exclusion_views), on a fake
+list that follows training.exclusions (streams.objections.exclusion_views), on a fake
 consumer that behaves like aiokafka's for the calls they make."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from aiokafka import TopicPartition
 
 from streams import kafka
-from streams.web.exclusion_views import ExclusionList
+from streams.objections.exclusion_views import ExclusionList
 
 T = "training.exclusions"
 P0, P1, P2 = TopicPartition(T, 0), TopicPartition(T, 1), TopicPartition(T, 2)

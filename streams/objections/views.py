@@ -32,21 +32,22 @@ from typing import TYPE_CHECKING, Any
 
 from faust.web import View
 
-from notifications.addresses import digest_of_pseudonym, index_keys, pseudonymous_user_id
+from notifications.addresses import index_keys, pseudonymous_user_id
 from notifications.audience import is_deliverable_address
-from notifications.internal_events import ObjectionRequest, encode_internal
+from notifications.event_types import ObjectionChannel
 from notifications.links import InvalidToken, TokenClaims, objection_url, sign_token, verify_token
 from notifications.object_limits import ClientLimiter, SendLimiter
-from notifications.objections import REASON_MAX_CHARS
 from notifications.web_pages import (
     ERROR_INVALID_EMAIL,
     ERROR_UNKNOWN_PURPOSE,
     Page,
+    PurposeSummary,
     WebPages,
     page_language,
 )
-from streams.objections.address_events import AddressObjection
+from streams.objections.handlers import IntakePorts, submit_objection
 from streams.objections.object_requests import ObjectMail, start_object_mailer
+from streams.runtime.faust_ports import FaustTopic
 from streams.web.auth import is_admin
 from streams.web.proxies import TrustedProxies
 
@@ -78,6 +79,10 @@ def register(app: PreavisApp, wiring: Wiring) -> None:
     send_limiter = SendLimiter(settings.object_daily_cap)
     client_limiter = ClientLimiter(settings.object_client_per_minute)
     object_mail = start_object_mailer(app, settings)
+    intake = IntakePorts(
+        requests=FaustTopic(topics.objection_requests),
+        address_index=FaustTopic(topics.address_index),
+    )
 
     def claims_of(token: str) -> TokenClaims | None:
         try:
@@ -85,31 +90,14 @@ def register(app: PreavisApp, wiring: Wiring) -> None:
         except InvalidToken:
             return None
 
-    def summaries(claims: TokenClaims) -> list[Any]:
+    def summaries(claims: TokenClaims) -> list[PurposeSummary]:
         return [catalog.summary(p, claims.language) for p in claims.purposes]
 
     async def request_objection(
-        claims: TokenClaims, channel: str, reason: str | None = None
+        claims: TokenClaims, channel: ObjectionChannel, reason: str | None = None
     ) -> None:
-        request = ObjectionRequest.model_validate(
-            {
-                "request_id": uuid.uuid4().hex,
-                "user_id": claims.user_id,
-                "purposes": list(claims.purposes),
-                "campaign_id": claims.campaign_id,
-                "channel": channel,
-                "language": claims.language,
-                "reason": (reason or "").strip()[:REASON_MAX_CHARS] or None,
-                "received_at": datetime.now(UTC),
-            }
-        )
-        digest = digest_of_pseudonym(claims.user_id)
-        if digest is not None:  # someone known by an address: the index finds the account
-            record = AddressObjection(digest=digest, request=request)
-            await topics.address_index.send(key=digest.encode(), value=encode_internal(record))
-            return
-        await topics.objection_requests.send(
-            key=claims.user_id.encode(), value=encode_internal(request)
+        await submit_objection(
+            intake, claims, channel, reason, request_id=uuid.uuid4().hex, now=datetime.now(UTC)
         )
 
     headers = {
@@ -161,7 +149,6 @@ def register(app: PreavisApp, wiring: Wiring) -> None:
                 claims = claims_of(str(body["token"]))
                 if claims is None:
                     return self.json({"error": "token: not a valid objection token"}, status=404)
-                channel = "api"
             else:
                 if not is_admin(request, settings):
                     return self.json({"error": "unauthorized"}, status=401)
@@ -171,9 +158,8 @@ def register(app: PreavisApp, wiring: Wiring) -> None:
                 if not isinstance(purpose_id, str) or not purpose_id:
                     return self.json({"error": "purpose_id: required, a string"}, status=400)
                 claims = TokenClaims(user_id, (purpose_id,), None)
-                channel = "api"
             reason = body.get("reason")
-            await request_objection(claims, channel, reason if isinstance(reason, str) else None)
+            await request_objection(claims, "api", reason if isinstance(reason, str) else None)
             return self.json(
                 {
                     "status": "accepted",
@@ -185,7 +171,7 @@ def register(app: PreavisApp, wiring: Wiring) -> None:
 
     @app.page("/object", name="object_form")
     class ObjectFormView(View):
-        def _purposes(self, language: str) -> list[Any]:
+        def _purposes(self, language: str) -> list[PurposeSummary]:
             return [catalog.summary(p, language) for p in sorted(catalog.purposes)]
 
         async def get(self, request: Any) -> Any:
