@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, TypedDict
 
+
 class DirectoryEntry(TypedDict, total=False):
     """A directory table value: the contract's ``user.upserted`` fields preavis keeps.
 
