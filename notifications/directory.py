@@ -15,6 +15,7 @@ from pydantic import TypeAdapter
 from notifications.events import UserUpserted
 
 
+
 class DirectoryEntry(TypedDict, total=False):
     """A directory table value: the contract's ``user.upserted`` fields preavis keeps.
 

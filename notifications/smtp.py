@@ -62,7 +62,7 @@ from aiosmtplib import (
 
 from notifications.backoff import backoff_delay
 from notifications.ratelimit import RateLimiter
-from notifications.smtp_reply import Outcome, classify, redact
+from notifications.smtp_reply import Outcome, SendResult, classify, redact
 
 __all__ = [
     "Outcome",
@@ -83,24 +83,6 @@ INVALID_ADDRESS = "invalid envelope address"
 IMPLICIT_TLS_PORT = 465  # "submissions" (RFC 8314): TLS from the first byte
 
 SmtpTls = Literal["auto", "starttls", "implicit", "none"]
-
-
-@dataclass(frozen=True, slots=True)
-class SendResult:
-    """What became of one message: the outcome, the server's reply, its code.
-
-    ``reply`` is ``"250 2.0.0 Ok: queued"``, ``"451 4.3.0 try later"`` or
-    ``"connection error: ConnectionRefusedError"``, never with an address in
-    it; ``code`` is ``None`` when no server reply was read.
-    """
-
-    outcome: Outcome
-    reply: str
-    code: int | None
-    #: The reply concerns this recipient only (RCPT or DATA): a "try later"
-    #: here says nothing about the next message, unlike a refused connection,
-    #: a greeting or a ``MAIL FROM`` reply, which would fail for every one.
-    recipient_only: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,10 @@
 """What an SMTP reply means for a notice, and how to quote it without personal data.
 
+:class:`Outcome` is the one enum of what became of a notice attempt (the
+``notice.delivery`` statuses); :class:`SendResult` is what a send came to, and
+:class:`Sender` the seam a delivery handler sends through
+(:class:`notifications.smtp.SmtpPool` in a worker, a recording fake in a test).
+
 :func:`classify` turns a reply code and text into an :class:`Outcome`:
 
 - ``2xx``: ``sent``.
@@ -31,16 +36,50 @@ address-looking token replaced with ``<address>``.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 
 class Outcome(StrEnum):
-    """The fate of one delivery attempt; the values are ``notice.delivery`` statuses."""
+    """The fate of one delivery attempt; the values are ``notice.delivery`` statuses.
+
+    A reply classifies as one of the first four; ``SUPPRESSED`` is delivery's
+    own verdict when nothing is sent at all (an objection since the fan-out,
+    an erased user, an address that bounced before).
+    """
 
     SENT = "sent"
     DEFERRED = "deferred"
     FAILED = "failed"
     BOUNCED = "bounced"
+    SUPPRESSED = "suppressed"
+
+
+@dataclass(frozen=True, slots=True)
+class SendResult:
+    """What became of one message: the outcome, the server's reply, its code.
+
+    ``reply`` is ``"250 2.0.0 Ok: queued"``, ``"451 4.3.0 try later"`` or
+    ``"connection error: ConnectionRefusedError"``, never with an address in
+    it; ``code`` is ``None`` when no server reply was read.
+    """
+
+    outcome: Outcome
+    reply: str
+    code: int | None
+    #: The reply concerns this recipient only (RCPT or DATA): a "try later"
+    #: here says nothing about the next message, unlike a refused connection,
+    #: a greeting or a ``MAIL FROM`` reply, which would fail for every one.
+    recipient_only: bool = False
+
+
+class Sender(Protocol):
+    """Relays one message and says what became of it, never raising for the network's faults."""
+
+    async def send(self, sender: str, recipient: str, message: bytes) -> SendResult:
+        """Relay ``message`` from the bare address ``sender`` to ``recipient``."""
+        ...
 
 
 MAX_REPLY_CHARS = 300

@@ -35,7 +35,6 @@ DOMAINS: tuple[str, ...] = (
     "streams.directory.agents",
     "streams.campaigns.agents",
     "streams.delivery.agents",
-    "streams.delivery.retries",
     "streams.purpose_catalog",
     "streams.objections.agents",
     "streams.objections.views",

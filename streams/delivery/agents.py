@@ -1,86 +1,81 @@
-"""Delivery: each notice job becomes one email, or a recorded reason why not.
+"""Delivery's agents: notice jobs become emails, deferred jobs come back when due.
 
-Thin agent over ``streams.delivery.attempts``: it finds what the job needs on
-this partition (the user's directory entry, the campaign's text from the
-partition's registry), then hands over to the delivery loop. One actor keeps
-up to ``PREAVIS_SMTP_CONNECTIONS`` jobs in progress (they may finish out of
-order, which notices do not mind) and acknowledges them in arrival order, so
-the committed offset never passes a job still in progress: nothing is
-skipped after a crash.
+Thin loops over ``streams.delivery.handlers``, with the ports built once from
+the wiring. The delivery actor keeps up to ``PREAVIS_SMTP_CONNECTIONS`` jobs
+in progress (they may finish out of order, which notices do not mind) and the
+retry actor up to :data:`MAX_WAITING_RETRIES` retries waiting; both
+acknowledge in arrival order (``streams.guarded_agents``), so the committed
+offset never passes a job still in progress: nothing is skipped after a crash.
 """
 
 from __future__ import annotations
 
-import logging
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from notifications.internal_events import NoticeJob, decode_internal
-from notifications.links import TokenClaims, objection_url, sign_token
+from notifications.internal_events import NoticeJob, NoticeRetry, decode_internal
 from notifications.render import NoticeRenderer
-from streams.delivery.attempts import DeliveryContext, deliver
-from streams.guarded_agents import run_guarded_concurrently
+from streams.delivery.handlers import (
+    DeliveryPorts,
+    RetryPorts,
+    forget_addresses,
+    handle_job,
+    handle_retry,
+    objection_link_maker,
+)
+from streams.guarded_agents import Handler, run_guarded_concurrently
+from streams.runtime.faust_ports import FaustTopic
 
 if TYPE_CHECKING:
     from streams.app import PreavisApp
     from streams.wiring import Wiring
 
-log = logging.getLogger(__name__)
+#: Retries held at once by one worker. Each is a sleeping task of a few
+#: hundred bytes; past this, later retries stay in Kafka until some are due.
+MAX_WAITING_RETRIES = 10_000
 
 
 def register(app: PreavisApp, wiring: Wiring) -> None:
-    """Add the deliveries table, the suppression list and the delivery agent."""
-    topics, settings = wiring.topics, wiring.settings
-    deliveries = wiring.tables.deliveries.raw
-    suppression = wiring.tables.suppression.raw
-    renderer = NoticeRenderer()
-    pool = wiring.smtp
-    in_flight: set[str] = set()
-
+    """Add the delivery and retry agents, and forget bounced addresses on erasure."""
+    topics, tables, settings = wiring.topics, wiring.tables, wiring.settings
     link_keys = settings.link_keys() if settings.link_secret is not None else None
-
-    def link_for(user_id: str, purposes: list[str], campaign_id: str, language: str) -> str | None:
-        if not purposes or link_keys is None:
-            return None
-        claims = TokenClaims(user_id, tuple(purposes), campaign_id, language)
-        return objection_url(settings.public_url, sign_token(link_keys, claims))
-
-    context = DeliveryContext(
-        directory=wiring.tables.directory.raw,
-        shards=wiring.tables.campaign_shards.raw,
+    ports = DeliveryPorts(
+        directory=tables.directory,
+        campaign_shards=tables.campaign_shards,
+        deliveries=tables.deliveries,
+        suppression=tables.suppression,
+        delivery_events=FaustTopic(topics.delivery),
+        ledger=FaustTopic(topics.ledger),
+        retries=FaustTopic(topics.retries),
+        sender=wiring.smtp,
+        renderer=NoticeRenderer(),
+        link_for=objection_link_maker(settings.public_url, link_keys),
         lookups=wiring.lookups,
         metrics=wiring.metrics,
-        topics=topics,
-        settings=settings,
-        deliveries=deliveries,
-        suppression=suppression,
-        renderer=renderer,
-        pool=pool,
-        link_for=link_for,
-        in_flight=in_flight,
+        mail_from=settings.mail_from,
     )
+    retry_ports = RetryPorts(jobs=FaustTopic(topics.jobs))
+    wiring.hooks.on_erase.append(partial(forget_addresses, ports))
 
-    def forget_addresses(user_id: str) -> None:
-        """Erasure: even the hash of an address is personal data (pseudonymous)."""
-        if user_id in suppression:
-            del suppression[user_id]
+    async def deliver(job: NoticeJob, raw: Any) -> None:
+        await handle_job(ports, job, raw.message.partition)
 
-    wiring.hooks.on_erase.append(forget_addresses)
+    async def put_back(retry: NoticeRetry, raw: Any) -> None:
+        await handle_retry(retry_ports, retry, raw.message.partition)
 
-    async def handle(job: NoticeJob, raw: Any) -> None:
-        await deliver(context, job, raw.message.partition)
+    def guarded(handle: Handler, limit: int) -> Callable[[Any], Awaitable[None]]:
+        async def agent(stream: Any) -> None:
+            await run_guarded_concurrently(
+                stream, handle, topics.deadletter, decode_internal, limit, gaps=wiring.offset_gaps
+            )
 
-    @app.agent(topics.jobs, name="delivery")
-    async def delivery(stream: Any) -> None:
-        await run_guarded_concurrently(
-            stream,
-            handle,
-            topics.deadletter,
-            decode_internal,
-            settings.smtp_connections,
-            gaps=wiring.offset_gaps,
-        )
+        return agent
+
+    app.agent(topics.jobs, name="delivery")(guarded(deliver, settings.smtp_connections))
+    app.agent(topics.retries, name="delivery_retries")(guarded(put_back, MAX_WAITING_RETRIES))
 
     async def _close_pool(app: Any, *args: Any, **kwargs: Any) -> None:
-        await pool.close()
+        await wiring.smtp.close()
 
     app.on_before_shutdown.connect(_close_pool)  # type: ignore[arg-type]
