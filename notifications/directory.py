@@ -15,7 +15,6 @@ from pydantic import TypeAdapter
 from notifications.events import UserUpserted
 
 
-
 class DirectoryEntry(TypedDict, total=False):
     """A directory table value: the contract's ``user.upserted`` fields preavis keeps.
 
