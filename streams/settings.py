@@ -65,9 +65,14 @@ class Settings(BaseSettings):
     # relay's certificate is always verified (name and chain).
     smtp_ca_file: str | None = None
     smtp_max_rate: float = Field(default=0.0, ge=0.0)
-    # Not in the contract's table: persistent SMTP connections per worker,
-    # which is also how many notices a worker delivers at once.
+    # Not in the contract's table: persistent SMTP connections per worker.
     smtp_connections: int = Field(default=4, ge=1, le=64)
+    # Notice jobs in progress per worker, independent of the connections: the
+    # next messages are decided, rendered and built while others are on the
+    # wire, and their broker writes wait together. It is also the bound on
+    # duplicate emails after a crash (a job sent but not yet recorded is sent
+    # again by the next owner of its partition), hence small.
+    delivery_window: int = Field(default=32, ge=1, le=64)
 
     mail_from: str = "Privacy Team <privacy@localhost>"
     public_url: str = "http://127.0.0.1:6066"

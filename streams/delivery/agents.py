@@ -1,8 +1,11 @@
 """Delivery's agents: notice jobs become emails, deferred jobs come back when due.
 
 Thin loops over ``streams.delivery.handlers``, with the ports built once from
-the wiring. The delivery actor keeps up to ``PREAVIS_SMTP_CONNECTIONS`` jobs
-in progress (they may finish out of order, which notices do not mind) and the
+the wiring. The delivery actor keeps up to ``PREAVIS_DELIVERY_WINDOW`` jobs
+in progress, whatever the number of SMTP connections (the pool queues the
+sends; the others are checked, rendered and built meanwhile, and their
+broker writes are acknowledged together). They may finish out of order,
+which notices do not mind, and the
 retry actor up to :data:`MAX_WAITING_RETRIES` retries waiting; both
 acknowledge in arrival order (``streams.guarded_agents``), so the committed
 offset never passes a job still in progress: nothing is skipped after a crash.
@@ -72,7 +75,7 @@ def register(app: PreavisApp, wiring: Wiring) -> None:
 
         return agent
 
-    app.agent(topics.jobs, name="delivery")(guarded(deliver, settings.smtp_connections))
+    app.agent(topics.jobs, name="delivery")(guarded(deliver, settings.delivery_window))
     app.agent(topics.retries, name="delivery_retries")(guarded(put_back, MAX_WAITING_RETRIES))
 
     async def _close_pool(app: Any, *args: Any, **kwargs: Any) -> None:

@@ -7,8 +7,8 @@ counts is what the relay accepted (each message's ``Message-ID``, stable for a
 The one duplicate SMTP allows: a worker that dies after the relay's ``250``
 and before the deliveries table's write reaches Kafka leaves a job whose next
 owner cannot know it was sent (SMTP has no idempotent send). That window holds
-at most the messages in flight, ``PREAVIS_SMTP_CONNECTIONS`` (4) per killed
-worker; the tests allow exactly that many and report how many there were.
+at most the jobs in progress, ``PREAVIS_DELIVERY_WINDOW`` (32 by default) per
+killed worker; the tests allow exactly that many and report how many there were.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from tests.support.smtp_server import SmtpServer
 USERS = 20_000
 PAIR_USERS = 10_000
 PARTITIONS = 8
-IN_FLIGHT_PER_WORKER = 4  # PREAVIS_SMTP_CONNECTIONS, the default
+IN_FLIGHT_PER_WORKER = 32  # PREAVIS_DELIVERY_WINDOW, the default
 _ASSIGNED = re.compile(r"Setting newly assigned partitions \{(.*?)\}")
 _JOB_PARTITION = re.compile(r"TopicPartition\(topic='preavis\.notice-jobs', partition=(\d+)\)")
 
