@@ -166,23 +166,49 @@ async def relay_rate(count: int, sink_port: int) -> float:
         return count / (time.perf_counter() - started)
 
 
+async def naive_rate(count: int, sink_port: int) -> float:
+    """The naive sender: an ``EmailMessage`` built and sent per notice, one connection."""
+    from email.message import EmailMessage
+
+    import aiosmtplib
+
+    client = aiosmtplib.SMTP(hostname="127.0.0.1", port=sink_port, timeout=10)
+    await client.connect()
+    started = time.perf_counter()
+    try:
+        for i in range(count):
+            message = EmailMessage()
+            message["From"] = f"Privacy Team <{SENDER}>"
+            message["To"] = f"user-{i}@example.org"
+            message["Subject"] = "Wir werden Ihre Beiträge zum Training von KI-Modellen verwenden"
+            message.set_content("x" * 2500)
+            message.add_alternative("<p>" + "x" * 5000 + "</p>", subtype="html")
+            await client.send_message(message)
+    finally:
+        await client.quit()
+    return count / (time.perf_counter() - started)
+
+
 async def run(count: int, runs: int, store: str) -> None:
     port = free_port()
     subject: list[float] = []
     baseline: list[float] = []
+    naive: list[float] = []
     with smtp_sink(port):
         for index in range(runs):
             subject.append(await worker_rate(count, port, store))
             baseline.append(await relay_rate(count, port))
+            naive.append(await naive_rate(min(count, 2000), port))
             print(
                 f"run {index + 1}: worker {subject[-1]:,.0f} notices/s, "
-                f"relay alone {baseline[-1]:,.0f} messages/s"
+                f"relay alone {baseline[-1]:,.0f} messages/s, naive sender {naive[-1]:,.0f}/s"
             )
-    worker, relay = statistics.median(subject), statistics.median(baseline)
+    worker, relay, plain = (statistics.median(v) for v in (subject, baseline, naive))
     print(
         f"{count} notices, {CONNECTIONS} SMTP connections, store {store}: "
-        f"worker median {worker:,.0f} notices/s, relay alone median {relay:,.0f} messages/s, "
-        f"ratio {relay / worker:.2f}"
+        f"worker median {worker:,.0f} notices/s, relay alone median {relay:,.0f} messages/s "
+        f"(worker/relay {worker / relay:.2f}, goal >= 0.60), naive sender median "
+        f"{plain:,.0f}/s (worker/naive {worker / plain:.2f}, goal >= 3)"
     )
 
 
