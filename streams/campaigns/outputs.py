@@ -10,16 +10,17 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Protocol
 
 from notifications.audience import Decision
+from notifications.directory import DirectoryEntry
 from notifications.events import NoticeDelivery, encode
-from notifications.exclusions import as_exclusion_reason
+from notifications.exclusions import ExclusionEntry, as_exclusion_reason
 from notifications.i18n import pick_language
 from notifications.internal_events import TOPIC_JOBS, NoticeJob, PersonDecided, encode_internal
 from notifications.topic_names import TOPIC_DELIVERY
 from streams.objections import exclusions
-from streams.runtime.batch_writer import PartitionWriter
+from streams.ports import Table, Topic
 
 
 def notice_id(campaign_id: str, user_id: str) -> str:
@@ -31,28 +32,38 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass
+class RecordWriter(Protocol):
+    """Records for one partition, sent in batches (``streams.runtime.batch_writer``)."""
+
+    async def append(self, topic: str, key: bytes | None, value: bytes | None) -> None: ...
+
+    async def flush(self) -> None:
+        """Send what is pending and wait until the broker has acknowledged all of it."""
+        ...
+
+
+@dataclass(frozen=True)
 class CampaignOutputs:
     """The topics and the exclusions table a campaign writes to.
 
     Jobs and suppressed deliveries, one per user, go through a
-    :class:`PartitionWriter` (the caller flushes it); exclusions go through
+    :class:`RecordWriter` (the caller flushes it); exclusions go through
     the exclusions table, whose changelog Faust writes.
     """
 
-    exclusions_topic: Any
-    exclusions_table: Any
-    ledger: Any
+    exclusions_topic: Topic
+    exclusions_table: Table[ExclusionEntry]
+    ledger: Topic
     clock: Callable[[], datetime] = utcnow
 
     async def notify(
-        self, writer: PartitionWriter, campaign_id: str, user_id: str, *, late: bool = False
+        self, writer: RecordWriter, campaign_id: str, user_id: str, *, late: bool = False
     ) -> None:
         job = NoticeJob(campaign_id=campaign_id, user_id=user_id, issued_at=self.clock(), late=late)
         await writer.append(TOPIC_JOBS, user_id.encode(), encode_internal(job))
 
     async def suppress(
-        self, writer: PartitionWriter, campaign_id: str, user_id: str, reason: str
+        self, writer: RecordWriter, campaign_id: str, user_id: str, reason: str
     ) -> None:
         record = NoticeDelivery(
             notice_id=notice_id(campaign_id, user_id),
@@ -73,7 +84,7 @@ class CampaignOutputs:
             )
 
     async def late_decision(
-        self, campaign_id: str, user_id: str, decision: Decision, user: dict[str, Any]
+        self, campaign_id: str, user_id: str, decision: Decision, user: DirectoryEntry
     ) -> None:
         entry = PersonDecided.model_validate(
             {
