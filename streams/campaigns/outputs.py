@@ -1,7 +1,8 @@
 """Where a campaign's decisions go: jobs, suppressions, exclusions, the ledger.
 
 One object with one method per outcome, so that the fan-out and the late match
-write exactly the same records, and a test can swap the clock.
+write exactly the same records, and a test can swap the clock. The records
+written once per person are encoded by ``streams.campaigns.records``.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from typing import Protocol
 
 from notifications.audience import Decision
 from notifications.directory import DirectoryEntry
-from notifications.events import NoticeDelivery, encode
 from notifications.exclusions import ExclusionEntry, as_exclusion_reason
 from notifications.i18n import pick_language
-from notifications.internal_events import TOPIC_JOBS, NoticeJob, PersonDecided, encode_internal
+from notifications.internal_events import TOPIC_JOBS, PersonDecided, encode_internal
 from notifications.topic_names import TOPIC_DELIVERY
+from streams.campaigns.records import job_bytes, suppressed_bytes
 from streams.objections import exclusions
 from streams.ports import Table, Topic
 
@@ -59,22 +60,16 @@ class CampaignOutputs:
     async def notify(
         self, writer: RecordWriter, campaign_id: str, user_id: str, *, late: bool = False
     ) -> None:
-        job = NoticeJob(campaign_id=campaign_id, user_id=user_id, issued_at=self.clock(), late=late)
-        await writer.append(TOPIC_JOBS, user_id.encode(), encode_internal(job))
+        job = job_bytes(campaign_id, user_id, self.clock(), late=late)
+        await writer.append(TOPIC_JOBS, user_id.encode(), job)
 
     async def suppress(
         self, writer: RecordWriter, campaign_id: str, user_id: str, reason: str
     ) -> None:
-        record = NoticeDelivery(
-            notice_id=notice_id(campaign_id, user_id),
-            campaign_id=campaign_id,
-            user_id=user_id,
-            status="suppressed",
-            reason=reason,
-            attempt=0,
-            at=self.clock(),
+        record = suppressed_bytes(
+            notice_id(campaign_id, user_id), campaign_id, user_id, reason, self.clock()
         )
-        await writer.append(TOPIC_DELIVERY, user_id.encode(), encode(record))
+        await writer.append(TOPIC_DELIVERY, user_id.encode(), record)
 
     async def exclude(self, purposes: list[str], user_id: str, reason: str) -> None:
         now, why = self.clock(), as_exclusion_reason(reason)
