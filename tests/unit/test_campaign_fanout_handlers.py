@@ -22,6 +22,7 @@ from notifications import topic_names as names
 from notifications.addresses import suppression_digest
 from notifications.campaign import ShardRegistry, change_json
 from notifications.directory import DirectoryEntry
+from notifications.exclusions import ExclusionEntry
 from notifications.internal_events import (
     TOPIC_JOBS,
     TOPIC_LEDGER,
@@ -33,7 +34,7 @@ from notifications.internal_events import (
 )
 from streams.campaigns.fanout import EntryLookups
 from streams.campaigns.handlers import FanoutPorts, fan_out_partition, match_late
-from streams.campaigns.outputs import CampaignOutputs, ExclusionEntry
+from streams.campaigns.outputs import CampaignOutputs
 from streams.campaigns.registry import DONE, CampaignTexts, Tally
 from streams.locks import PartitionLocks
 from streams.wiring import AudienceLookups
