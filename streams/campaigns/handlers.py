@@ -181,14 +181,8 @@ async def fan_out_partition(ports: FanoutPorts, request: FanoutRequest, partitio
     done = PartitionFannedOut(
         campaign_id=request.campaign_id,
         partition=partition,
-        notified=tally.notified,
-        suppressed=dict(tally.suppressed),
-        excluded=dict(tally.excluded),
-        by_country=dict(tally.by_country),
-        by_language=dict(tally.by_language),
-        suppressed_by_country=dict(tally.suppressed_by_country),
-        suppressed_by_language=dict(tally.suppressed_by_language),
         at=ports.outputs.clock(),
+        **tally.as_counts(),
     )
     await ports.outputs.ledger.send(key=request.campaign_id.encode(), value=encode_internal(done))
     log.info("campaign %s: partition %s fanned out", request.campaign_id, partition)

@@ -282,12 +282,17 @@ async def test_a_fanout_killed_mid_way_resumes_after_its_last_mark() -> None:
     assert done.suppressed == {"already_objected": 1, "no_email": 1, "bounced_before": 1}
 
 
-async def test_a_finished_partition_redelivered_writes_nothing() -> None:
+async def fanned_out_world() -> World:
     world = World()
     population(world)
     await fan_out_partition(world.ports, request(0), 0)
     world.writers.clear()
     world.ledger.sent.clear()
+    return world
+
+
+async def test_a_finished_partition_redelivered_writes_nothing() -> None:
+    world = await fanned_out_world()
 
     await fan_out_partition(world.ports, request(0), 0)
 
@@ -305,15 +310,6 @@ async def test_each_partition_decides_for_its_own_users_only() -> None:
 
 
 # --- late matches ------------------------------------------------------------------------------
-
-
-async def fanned_out_world() -> World:
-    world = World()
-    population(world)
-    await fan_out_partition(world.ports, request(0), 0)
-    world.writers.clear()
-    world.ledger.sent.clear()
-    return world
 
 
 async def test_a_user_who_starts_to_match_is_notified_once() -> None:
