@@ -122,7 +122,7 @@ def purposes_of(change: Change | ChangeJson, kind: Kind | None = None) -> list[s
     """The purposes an objection to this campaign covers.
 
     The ``(json, kind)`` form serves the callers that still read the registry's
-    JSON themselves (delivery, objections).
+    JSON themselves (delivery).
     """
     if isinstance(change, PurposeDeclared):
         return [change.purpose_id]
