@@ -28,13 +28,13 @@ protection officer would expect:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from notifications.countries import expand_countries
+from notifications.directory import DirectoryEntry
 
 
 class Verdict(StrEnum):
@@ -109,7 +109,7 @@ class AudienceRules:
             reference_year=starts_at.year,
         )
 
-    def concerns(self, user: Mapping[str, Any]) -> bool:
+    def concerns(self, user: DirectoryEntry) -> bool:
         """Whether the purpose concerns ``user``'s data (country, account, categories)."""
         if self.countries is not None and user.get("country") not in self.countries:
             return False
@@ -119,11 +119,11 @@ class AudienceRules:
             user.get("data_categories"), self.data_categories
         )
 
-    def below_min_age(self, user: Mapping[str, Any]) -> bool:
+    def below_min_age(self, user: DirectoryEntry) -> bool:
         birth_year = user.get("birth_year")
         if self.min_age is None or birth_year is None:
             return False
-        return bool(self.reference_year - birth_year < self.min_age)
+        return self.reference_year - birth_year < self.min_age
 
 
 def holds_any(held: Iterable[str] | None, wanted: tuple[str, ...]) -> bool:
@@ -143,7 +143,7 @@ def _related(a: str, b: str) -> bool:
 
 def decide(
     rules: AudienceRules,
-    user: Mapping[str, Any],
+    user: DirectoryEntry,
     *,
     objected: bool = False,
     bounced: bool = False,
@@ -158,7 +158,7 @@ def decide(
     return recheck(user, objected=objected, bounced=bounced)
 
 
-def recheck(user: Mapping[str, Any], *, objected: bool = False, bounced: bool = False) -> Decision:
+def recheck(user: DirectoryEntry, *, objected: bool = False, bounced: bool = False) -> Decision:
     """NOTIFY, or SUPPRESS with the first reason that applies to a notified ``user``.
 
     The part of :func:`decide` that can change between the fan-out and the

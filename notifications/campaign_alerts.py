@@ -12,17 +12,30 @@ Each is raised once per campaign (the ledger remembers it).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, TypedDict
+
+if TYPE_CHECKING:  # notifications.events imports the requirements, which import this
+    from notifications.campaign_status import CampaignSummary
+    from notifications.events import Severity
 
 MIN_DECIDED_FOR_FAILURE_ALERT = 10
 
 
-def due_alerts(summary: dict[str, Any], failure_ratio: float) -> list[dict[str, Any]]:
+class AlertBody(TypedDict):
+    """A ``compliance.alert`` without its ``campaign_id`` and ``at`` (the sender adds them)."""
+
+    severity: Severity
+    code: str
+    message: str
+    details: dict[str, object]
+
+
+def due_alerts(summary: CampaignSummary, failure_ratio: float) -> list[AlertBody]:
     """The alerts ``summary`` calls for that were not raised yet."""
     if summary["status"] != "running":
         return []
-    raised = set(summary.get("alerts") or [])
-    alerts: list[dict[str, Any]] = []
+    raised = set(summary["alerts"])
+    alerts: list[AlertBody] = []
     if summary["deadline_at_risk"] and "deadline_at_risk" not in raised:
         days = summary["time_left_seconds"] / 86400
         alerts.append(

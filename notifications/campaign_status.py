@@ -8,33 +8,116 @@ has no final outcome yet (sent, failed, bounced, or suppressed at delivery).
 The document also counts, by country and by language: the audience (notified
 plus suppressed at fan-out), final delivery outcomes and objections.
 :func:`summary` turns it into the shape of ``GET /api/v1/campaigns/{id}``.
+
+The document is the ``campaigns`` table's JSON value, typed as
+:class:`CampaignStatus`; the ledger records come in as the models of
+``notifications.internal_events``, already parsed.
 """
 
 from __future__ import annotations
 
 from copy import deepcopy
 from datetime import datetime
-from typing import Any
+from typing import Literal, NotRequired, TypedDict, cast, overload
+
+from pydantic import TypeAdapter
+
+from notifications.campaign import Kind
+from notifications.internal_events import (
+    CampaignAlerted,
+    CampaignObjection,
+    CampaignRegistered,
+    FinalOutcome,
+    LedgerEntry,
+    PartitionFannedOut,
+    PersonDecided,
+)
 
 FINAL_DELIVERY_STATUSES = frozenset({"sent", "failed", "bounced", "suppressed"})
 #: The ledger record of one person's final delivery outcome.
 FINAL_OUTCOME = "campaign.final_outcome"
 BREAKDOWN_KEYS = ("audience", "sent", "failed", "bounced", "suppressed", "objections")
 
+StatusName = Literal["rejected", "running", "completed"]
+#: One country's or language's row: ``BREAKDOWN_KEYS`` -> count.
+Breakdown = dict[str, int]
+_Group = Literal["by_country", "by_language"]
+_TIME: TypeAdapter[datetime] = TypeAdapter(datetime)
 
-def new_status(registered: dict[str, Any]) -> dict[str, Any]:
+
+class CampaignStatus(TypedDict):
+    """A campaign's document, the ``campaigns`` table's value (times as ISO strings)."""
+
+    campaign_id: str
+    kind: Kind
+    status: StatusName
+    reasons: list[str]
+    purposes: list[str]
+    audience_rules: dict[str, object]
+    starts_at: str
+    published_at: str
+    registered_at: str
+    partitions: int
+    partitions_done: list[int]
+    notified: int
+    suppressed: dict[str, int]
+    excluded: dict[str, int]
+    finals: dict[str, int]
+    delivery_suppressed: dict[str, int]
+    objections: int
+    objections_by_day: dict[str, int]
+    by_country: dict[str, Breakdown]
+    by_language: dict[str, Breakdown]
+    alerts: list[str]
+    #: the last ledger offset folded in (``notifications.ledger_step``)
+    ledger_offset: NotRequired[int]
+
+
+class CampaignSummary(TypedDict):
+    """``GET /api/v1/campaigns/{id}``: a campaign's counts, rates, time left and risk."""
+
+    campaign_id: str
+    kind: Kind
+    status: StatusName
+    reasons: list[str]
+    purposes: list[str]
+    starts_at: str
+    published_at: str
+    time_left_seconds: float
+    audience: int
+    sent: int
+    deferred: int
+    failed: int
+    bounced: int
+    suppressed: dict[str, int]
+    excluded: dict[str, int]
+    objections: int
+    objection_rate: float
+    objections_by_day: dict[str, int]
+    by_country: dict[str, Breakdown]
+    by_language: dict[str, Breakdown]
+    deadline_at_risk: bool
+    alerts: list[str]
+
+
+def _json_time(value: datetime) -> str:
+    """A time as the ledger's JSON wrote it (``Z`` for UTC), the document's form."""
+    return _TIME.dump_python(value, mode="json")  # type: ignore[no-any-return]
+
+
+def new_status(registered: CampaignRegistered) -> CampaignStatus:
     """The document of a campaign that was just registered."""
     return {
-        "campaign_id": registered["campaign_id"],
-        "kind": registered["kind"],
-        "status": registered["status"],
-        "reasons": list(registered.get("reasons") or []),
-        "purposes": list(registered.get("purposes") or []),
-        "audience_rules": registered.get("audience") or {},
-        "starts_at": registered["starts_at"],
-        "published_at": registered["published_at"],
-        "registered_at": registered["at"],
-        "partitions": registered["partitions"],
+        "campaign_id": registered.campaign_id,
+        "kind": registered.kind,
+        "status": registered.status,
+        "reasons": list(registered.reasons),
+        "purposes": list(registered.purposes),
+        "audience_rules": dict(registered.audience),
+        "starts_at": _json_time(registered.starts_at),
+        "published_at": _json_time(registered.published_at),
+        "registered_at": _json_time(registered.at),
+        "partitions": registered.partitions,
         "partitions_done": [],
         "notified": 0,
         "suppressed": {},
@@ -49,71 +132,95 @@ def new_status(registered: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def fold(doc: dict[str, Any] | None, entry: dict[str, Any]) -> dict[str, Any] | None:
-    """``doc`` after ``entry`` (a ledger record as JSON); None if ``doc`` is None and stays so."""
-    kind = entry["type"]
-    if kind == "campaign.registered":
+def fold(doc: CampaignStatus | None, entry: LedgerEntry) -> CampaignStatus | None:
+    """``doc`` after ``entry``; None if ``doc`` is None and stays so."""
+    if isinstance(entry, CampaignRegistered):
         if doc is None or doc["status"] == "rejected":
             return new_status(entry)
         return doc  # a republication or a replay: the campaign already runs
     if doc is None or doc["status"] == "rejected":
         return doc
     doc = deepcopy(doc)
-    if kind == "campaign.partition_done":
-        if entry["partition"] in doc["partitions_done"]:
-            return doc
-        doc["partitions_done"] = sorted([*doc["partitions_done"], entry["partition"]])
-        doc["notified"] += entry.get("notified", 0)
-        _add(doc["suppressed"], entry.get("suppressed") or {})
-        _add(doc["excluded"], entry.get("excluded") or {})
-        for group in ("by_country", "by_language"):
-            for value, n in (entry.get(group) or {}).items():
-                _count(doc, group, value, "audience", n)
-            for value, n in (entry.get(f"suppressed_{group}") or {}).items():
-                _count(doc, group, value, "suppressed", n)
-    elif kind == "campaign.late_decision":
-        reason = entry.get("reason") or "unknown"
-        if entry["outcome"] == "notify":
+    if isinstance(entry, PartitionFannedOut):
+        _fold_partition(doc, entry)
+    elif isinstance(entry, PersonDecided):
+        reason = entry.reason or "unknown"
+        if entry.outcome == "notify":
             doc["notified"] += 1
-        elif entry["outcome"] == "suppress":
+        elif entry.outcome == "suppress":
             _add(doc["suppressed"], {reason: 1})
-        elif entry["outcome"] == "exclude":
+        elif entry.outcome == "exclude":
             _add(doc["excluded"], {reason: 1})
-        if entry["outcome"] in ("notify", "suppress"):
+        if entry.outcome in ("notify", "suppress"):
             _count_person(doc, entry, "audience")
-        if entry["outcome"] == "suppress":
+        if entry.outcome == "suppress":
             _count_person(doc, entry, "suppressed")
-    elif kind == FINAL_OUTCOME:
-        _add(doc["finals"], {entry["status"]: 1})
-        if entry["status"] == "suppressed":
-            _add(doc["delivery_suppressed"], {entry.get("reason") or "unknown": 1})
-        _count_person(doc, entry, entry["status"])
-    elif kind == "campaign.objection":
+    elif isinstance(entry, FinalOutcome):
+        _add(doc["finals"], {entry.status: 1})
+        if entry.status == "suppressed":
+            _add(doc["delivery_suppressed"], {entry.reason or "unknown": 1})
+        _count_person(doc, entry, entry.status)
+    elif isinstance(entry, CampaignObjection):
         doc["objections"] += 1
-        day = str(entry["at"])[:10]
-        _add(doc["objections_by_day"], {day: 1})
+        _add(doc["objections_by_day"], {entry.at.date().isoformat(): 1})
         _count_person(doc, entry, "objections")
-    elif kind == "campaign.alerted" and entry["code"] not in doc["alerts"]:
-        doc["alerts"] = [*doc["alerts"], entry["code"]]
+    elif isinstance(entry, CampaignAlerted) and entry.code not in doc["alerts"]:
+        doc["alerts"] = [*doc["alerts"], entry.code]
     doc["status"] = "completed" if is_complete(doc) else "running"
     return doc
 
 
-def is_complete(doc: dict[str, Any]) -> bool:
+def _fold_partition(doc: CampaignStatus, entry: PartitionFannedOut) -> None:
+    if entry.partition in doc["partitions_done"]:
+        return
+    doc["partitions_done"] = sorted([*doc["partitions_done"], entry.partition])
+    doc["notified"] += entry.notified
+    _add(doc["suppressed"], entry.suppressed)
+    _add(doc["excluded"], entry.excluded)
+    groups: tuple[tuple[_Group, dict[str, int], dict[str, int]], ...] = (
+        ("by_country", entry.by_country, entry.suppressed_by_country),
+        ("by_language", entry.by_language, entry.suppressed_by_language),
+    )
+    for group, audience, suppressed in groups:
+        for value, n in audience.items():
+            _count(doc, group, value, "audience", n)
+        for value, n in suppressed.items():
+            _count(doc, group, value, "suppressed", n)
+
+
+def is_complete(doc: CampaignStatus) -> bool:
     """Every partition fanned out, every notified person with a final outcome."""
     finals = sum(n for status, n in doc["finals"].items() if status in FINAL_DELIVERY_STATUSES)
-    return bool(len(doc["partitions_done"]) >= doc["partitions"] and finals >= doc["notified"])
+    return len(doc["partitions_done"]) >= doc["partitions"] and finals >= doc["notified"]
 
 
-def summary(doc: dict[str, Any], now: datetime, risk_days: float = 7.0) -> dict[str, Any]:
-    """The API's view of a campaign: counts, rates, the time left, the risk."""
+# mypy calls the two forms overlapping: a CampaignStatus is a dict at run time, and the
+# same document may be held either way; the result is the same dict in both.
+@overload
+def summary(  # type: ignore[overload-overlap]
+    doc: CampaignStatus, now: datetime, risk_days: float = 7.0
+) -> CampaignSummary: ...
+@overload
+def summary(doc: dict[str, object], now: datetime, risk_days: float = 7.0) -> dict[str, object]: ...
+def summary(
+    doc: CampaignStatus | dict[str, object], now: datetime, risk_days: float = 7.0
+) -> CampaignSummary | dict[str, object]:
+    """The API's view of a campaign: counts, rates, the time left, the risk.
+
+    The second form types the same call for a caller that holds documents as
+    plain JSON (the campaign follower of the compliance views).
+    """
+    return _summary(cast(CampaignStatus, doc), now, risk_days)
+
+
+def _summary(doc: CampaignStatus, now: datetime, risk_days: float) -> CampaignSummary:
     finals = doc.get("finals") or {}
     suppressed = dict(doc.get("suppressed") or {})
     _add(suppressed, doc.get("delivery_suppressed") or {})
     fanout_suppressed = sum((doc.get("suppressed") or {}).values())
     audience = doc.get("notified", 0) + fanout_suppressed
     decided = sum(finals.get(s, 0) for s in FINAL_DELIVERY_STATUSES)
-    time_left = (datetime.fromisoformat(str(doc["starts_at"])) - now).total_seconds()
+    time_left = (datetime.fromisoformat(doc["starts_at"]) - now).total_seconds()
     running = doc["status"] == "running"
     return {
         "campaign_id": doc["campaign_id"],
@@ -141,12 +248,14 @@ def summary(doc: dict[str, Any], now: datetime, risk_days: float = 7.0) -> dict[
     }
 
 
-def _count_person(doc: dict[str, Any], entry: dict[str, Any], key: str) -> None:
-    for group, field in (("by_country", "country"), ("by_language", "language")):
-        _count(doc, group, entry.get(field) or "unknown", key, 1)
+def _count_person(
+    doc: CampaignStatus, entry: PersonDecided | FinalOutcome | CampaignObjection, key: str
+) -> None:
+    _count(doc, "by_country", entry.country or "unknown", key, 1)
+    _count(doc, "by_language", entry.language or "unknown", key, 1)
 
 
-def _count(doc: dict[str, Any], group: str, value: str, key: str, n: int) -> None:
+def _count(doc: CampaignStatus, group: _Group, value: str, key: str, n: int) -> None:
     row = doc[group].setdefault(value, dict.fromkeys(BREAKDOWN_KEYS, 0))
     row[key] = row.get(key, 0) + n
 

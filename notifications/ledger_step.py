@@ -23,44 +23,53 @@ waiting for their notice. Two things repeat records:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Final, TypedDict
 
-from notifications.campaign_status import FINAL_OUTCOME, fold
+from notifications.campaign_status import CampaignStatus, fold
+from notifications.internal_events import FinalOutcome, LedgerEntry
 
 #: The field of a campaign's document that holds the last ledger offset folded.
-FOLDED_UP_TO = "ledger_offset"
+FOLDED_UP_TO: Final = "ledger_offset"
+
+
+class FinalMark(TypedDict):
+    """The ``campaign_finals`` table's value: the one final outcome counted for a person."""
+
+    status: str
+    offset: int
 
 
 @dataclass(frozen=True)
 class LedgerStep:
     """What to store after one record: ``None`` means leave that value as it is."""
 
-    doc: dict[str, Any] | None = None
-    mark: dict[str, Any] | None = None
+    doc: CampaignStatus | None = None
+    mark: FinalMark | None = None
 
 
 def apply_ledger_record(
-    doc: dict[str, Any] | None,
-    entry: dict[str, Any],
+    doc: CampaignStatus | None,
+    entry: LedgerEntry,
     offset: int,
-    mark: dict[str, Any] | None = None,
+    mark: FinalMark | None = None,
 ) -> LedgerStep:
     """Fold ``entry`` (at ``offset`` of the ledger) into ``doc`` unless it was already.
 
     ``mark`` is the stored mark of the person the entry is about, for a final
     outcome (``None`` for other entries, or when there is none).
     """
-    is_final = entry["type"] == FINAL_OUTCOME
-    if is_final and mark is not None and mark.get("offset") != offset:
+    is_final = isinstance(entry, FinalOutcome)
+    if is_final and mark is not None and mark["offset"] != offset:
         return LedgerStep()  # the person's outcome was counted from another record
-    folded_before = doc is not None and offset <= int(doc.get(FOLDED_UP_TO, -1))
+    folded_before = doc is not None and offset <= doc.get(FOLDED_UP_TO, -1)
     new_doc = None
     if not folded_before:
         updated = fold(doc, entry)
         if updated is not None:
-            new_doc = {**updated, FOLDED_UP_TO: offset}
+            new_doc = updated.copy()  # fold may return ``doc`` itself: never change it
+            new_doc[FOLDED_UP_TO] = offset
     counted = folded_before or new_doc is not None
     new_mark = None
-    if is_final and mark is None and counted:
-        new_mark = {"status": entry["status"], "offset": offset}
+    if isinstance(entry, FinalOutcome) and mark is None and counted:
+        new_mark = FinalMark(status=entry.status, offset=offset)
     return LedgerStep(doc=new_doc, mark=new_mark)

@@ -1,11 +1,15 @@
 """Whether a change may be notified at all: GDPR Art. 13/14 content and the notice period.
 
-A pure function over the event as plain data (``event.model_dump()``), so that
-``notifications/`` stays free of ``streams/`` and the rule is testable alone.
-The event models leave the Art. 13 content optional on purpose: an incomplete
-campaign parses, and :func:`check_change` lists *every* missing field in one
-``compliance.alert`` instead of the first one only. It does not trust the
-parser either (a caller may build the dict by hand): each check is made here.
+A pure function over the event's model, so that ``notifications/`` stays free
+of ``streams/`` and the rule is testable alone. The event models leave the
+Art. 13 content optional on purpose: an incomplete campaign parses, and
+:func:`check_change` lists *every* missing field in one ``compliance.alert``
+instead of the first one only. The two dates are the parser's to check (an
+event without them, or without an offset, is a dead letter naming the field):
+they arrive here as aware datetimes. The texts are checked here again, blank
+or without ``en``, though the parser refuses both: a model built without
+validation (``model_construct``, ``model_copy``) could hold them, and an
+empty paragraph must never reach a reader.
 
 The rules chosen, and why:
 
@@ -18,8 +22,9 @@ The rules chosen, and why:
   (Art. 13(1)(d)). ``supervisory_authority_url`` is optional: the email always
   states the right to complain; the URL only helps. Terms need ``title``,
   ``summary``, ``url`` and the same controller. Both need their two dates
-  (``published_at`` and ``starts_at`` / ``effective_at``): without them the
-  start of processing cannot be told nor the notice period checked.
+  (``published_at`` and ``starts_at`` / ``effective_at``), which the models
+  require: without them the start of processing cannot be told nor the
+  notice period checked.
 - **Blank is missing.** An empty string, list or Localized says nothing to the
   reader. A Localized (a dict) must hold a non-blank ``en``, the last fallback
   of every locale; any language it holds must be non-blank too, or readers of
@@ -42,18 +47,19 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING
+
+from notifications.campaign_alerts import AlertBody
+
+if TYPE_CHECKING:  # notifications.events imports OBJECTABLE_BASES from here
+    from notifications.events import Controller, PurposeDeclared, TermsPublished
 
 #: Art. 21(1): the bases that carry the right to object (the one definition: the event
 #: models of ``notifications.events`` import it).
 OBJECTABLE_BASES: frozenset[str] = frozenset({"public_interest", "legitimate_interest"})
 
-_CONTROLLER_FIELDS = ("name", "address", "contact_email", "dpo_email")
-_PURPOSE_TEXTS = ("name", "description", "legal_basis", "data_use")
-_PURPOSE_TEXTS_AFTER = ("retention", "recipients", "policy_url")
-_TERMS_TEXTS = ("title", "summary", "url")
-
-Kind = Literal["purpose", "terms"]
+#: A text the notice states, as the model holds it: plain, Localized, or absent.
+_Text = str | Mapping[str, str] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,9 +98,9 @@ class Verdict:
         """Derived, never stored, so that it cannot disagree with what was found."""
         return not self.missing and self.notice_period is None
 
-    def alerts(self) -> list[dict[str, Any]]:
+    def alerts(self) -> list[AlertBody]:
         """One ``compliance.alert`` body (without campaign_id and at) per problem found."""
-        alerts: list[dict[str, Any]] = []
+        alerts: list[AlertBody] = []
         if self.missing:
             alerts.append(
                 {
@@ -123,81 +129,75 @@ class Verdict:
         return alerts
 
 
-def check_change(event: Mapping[str, Any], *, kind: Kind, min_notice_days: int) -> Verdict:
+def check_change(event: PurposeDeclared | TermsPublished, *, min_notice_days: int) -> Verdict:
     """Check a ``purpose.declared`` or ``terms.published`` before its campaign starts.
 
-    ``event`` is the event's ``model_dump()`` (datetimes as datetimes; ISO
-    strings are accepted too). ``missing`` lists dotted paths in a stable
-    order, so that a replayed event raises the same alert.
+    ``missing`` lists dotted paths in a stable order, so that a replayed event
+    raises the same alert.
     """
     if min_notice_days < 0:
         raise ValueError(f"min_notice_days must be >= 0, not {min_notice_days}")
-    missing: list[str] = []
-    if kind == "purpose":
-        missing += _missing_texts(event, _PURPOSE_TEXTS)
-        basis = event.get("legal_basis")
-        if basis == "legitimate_interest":
-            missing += _missing_texts(event, ("legitimate_interest",))
-        categories = event.get("data_categories")
-        if not (
-            isinstance(categories, list | tuple) and categories and all(map(_filled, categories))
-        ):
+    if event.type == "purpose.declared":
+        missing = _missing_texts(
+            ("name", event.name),
+            ("description", event.description),
+            ("legal_basis", event.legal_basis),
+            ("data_use", event.data_use),
+        )
+        if event.legal_basis == "legitimate_interest":
+            missing += _missing_texts(("legitimate_interest", event.legitimate_interest))
+        categories = event.data_categories
+        if not (categories and all(map(_filled, categories))):
             missing.append("data_categories")
-        missing += _missing_texts(event, _PURPOSE_TEXTS_AFTER)
-        start_field = "starts_at"
-        objectable = isinstance(basis, str) and basis in OBJECTABLE_BASES
-    elif kind == "terms":
-        missing += _missing_texts(event, _TERMS_TEXTS)
-        start_field = "effective_at"
-        objectable = bool(event.get("purposes_added"))
+        missing += _missing_texts(
+            ("retention", event.retention),
+            ("recipients", event.recipients),
+            ("policy_url", event.policy_url),
+        )
+        starts_at = event.starts_at
+        objectable = event.legal_basis in OBJECTABLE_BASES
+    elif event.type == "terms.published":
+        missing = _missing_texts(
+            ("title", event.title), ("summary", event.summary), ("url", event.url)
+        )
+        starts_at = event.effective_at
+        objectable = bool(event.purposes_added)
     else:
-        raise ValueError(f"kind must be 'purpose' or 'terms', not {kind!r}")
-    missing += _missing_controller(event.get("controller"))
-    published_at, starts_at = _instant(event.get("published_at")), _instant(event.get(start_field))
-    for name, instant in (("published_at", published_at), (start_field, starts_at)):
-        if instant is None:
-            missing.append(name)
+        raise TypeError(f"not a purpose.declared or terms.published: {type(event).__name__}")
+    missing += _missing_controller(event.controller)
     problem = None
-    if published_at is not None and starts_at is not None:
-        required = min_notice_days if objectable else 0
-        gap = starts_at - published_at
-        if gap < timedelta(days=required):
-            problem = NoticePeriodProblem(
-                published_at, starts_at, gap / timedelta(days=1), required
-            )
+    required = min_notice_days if objectable else 0
+    gap = starts_at - event.published_at
+    if gap < timedelta(days=required):
+        problem = NoticePeriodProblem(
+            event.published_at, starts_at, gap / timedelta(days=1), required
+        )
     return Verdict(tuple(missing), problem)
 
 
-def _missing_controller(controller: Any) -> list[str]:
-    if not isinstance(controller, Mapping) or not controller:
+def _missing_controller(controller: Controller | None) -> list[str]:
+    if controller is None:
         return ["controller"]
-    return [f"controller.{path}" for path in _missing_texts(controller, _CONTROLLER_FIELDS)]
+    missing = _missing_texts(
+        ("name", controller.name),
+        ("address", controller.address),
+        ("contact_email", controller.contact_email),
+        ("dpo_email", controller.dpo_email),
+    )
+    return [f"controller.{path}" for path in missing]
 
 
-def _missing_texts(data: Mapping[str, Any], fields: tuple[str, ...]) -> list[str]:
-    """Paths of ``fields`` that are absent or blank; for a Localized, of its blank texts."""
+def _missing_texts(*texts: tuple[str, _Text]) -> list[str]:
+    """Paths of ``texts`` that are absent or blank; for a Localized, of its blank texts."""
     missing: list[str] = []
-    for name in fields:
-        value = data.get(name)
+    for name, value in texts:
         if isinstance(value, Mapping) and value:
-            texts = {"en": value.get("en"), **value}
-            missing += [f"{name}.{lang}" for lang, text in texts.items() if not _filled(text)]
+            localized = {"en": value.get("en"), **value}
+            missing += [f"{name}.{lang}" for lang, text in localized.items() if not _filled(text)]
         elif not _filled(value):
             missing.append(name)
     return missing
 
 
-def _filled(value: Any) -> bool:
+def _filled(value: object) -> bool:
     return isinstance(value, str) and not value.isspace() and value != ""
-
-
-def _instant(value: Any) -> datetime | None:
-    """An aware datetime (or its ISO string, for a ``mode="json"`` dump); else ``None``."""
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return None
-    if not isinstance(value, datetime) or value.utcoffset() is None:
-        return None
-    return value

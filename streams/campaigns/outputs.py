@@ -1,7 +1,8 @@
 """Where a campaign's decisions go: jobs, suppressions, exclusions, the ledger.
 
 One object with one method per outcome, so that the fan-out and the late match
-write exactly the same records, and a test can swap the clock.
+write exactly the same records, and a test can swap the clock. The records
+written once per person are encoded by ``streams.campaigns.records``.
 """
 
 from __future__ import annotations
@@ -10,16 +11,17 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Protocol
 
 from notifications.audience import Decision
-from notifications.events import NoticeDelivery, encode
-from notifications.exclusions import as_exclusion_reason
+from notifications.directory import DirectoryEntry
+from notifications.exclusions import ExclusionEntry, as_exclusion_reason
 from notifications.i18n import pick_language
-from notifications.internal_events import TOPIC_JOBS, NoticeJob, PersonDecided, encode_internal
+from notifications.internal_events import TOPIC_JOBS, PersonDecided, encode_internal
 from notifications.topic_names import TOPIC_DELIVERY
+from streams.campaigns.records import job_bytes, suppressed_bytes
 from streams.objections import exclusions
-from streams.runtime.batch_writer import PartitionWriter
+from streams.ports import Table, Topic
 
 
 def notice_id(campaign_id: str, user_id: str) -> str:
@@ -31,39 +33,43 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass
+class RecordWriter(Protocol):
+    """Records for one partition, sent in batches (``streams.runtime.batch_writer``)."""
+
+    async def append(self, topic: str, key: bytes | None, value: bytes | None) -> None: ...
+
+    async def flush(self) -> None:
+        """Send what is pending and wait until the broker has acknowledged all of it."""
+        ...
+
+
+@dataclass(frozen=True)
 class CampaignOutputs:
     """The topics and the exclusions table a campaign writes to.
 
     Jobs and suppressed deliveries, one per user, go through a
-    :class:`PartitionWriter` (the caller flushes it); exclusions go through
+    :class:`RecordWriter` (the caller flushes it); exclusions go through
     the exclusions table, whose changelog Faust writes.
     """
 
-    exclusions_topic: Any
-    exclusions_table: Any
-    ledger: Any
+    exclusions_topic: Topic
+    exclusions_table: Table[ExclusionEntry]
+    ledger: Topic
     clock: Callable[[], datetime] = utcnow
 
     async def notify(
-        self, writer: PartitionWriter, campaign_id: str, user_id: str, *, late: bool = False
+        self, writer: RecordWriter, campaign_id: str, user_id: str, *, late: bool = False
     ) -> None:
-        job = NoticeJob(campaign_id=campaign_id, user_id=user_id, issued_at=self.clock(), late=late)
-        await writer.append(TOPIC_JOBS, user_id.encode(), encode_internal(job))
+        job = job_bytes(campaign_id, user_id, self.clock(), late=late)
+        await writer.append(TOPIC_JOBS, user_id.encode(), job)
 
     async def suppress(
-        self, writer: PartitionWriter, campaign_id: str, user_id: str, reason: str
+        self, writer: RecordWriter, campaign_id: str, user_id: str, reason: str
     ) -> None:
-        record = NoticeDelivery(
-            notice_id=notice_id(campaign_id, user_id),
-            campaign_id=campaign_id,
-            user_id=user_id,
-            status="suppressed",
-            reason=reason,
-            attempt=0,
-            at=self.clock(),
+        record = suppressed_bytes(
+            notice_id(campaign_id, user_id), campaign_id, user_id, reason, self.clock()
         )
-        await writer.append(TOPIC_DELIVERY, user_id.encode(), encode(record))
+        await writer.append(TOPIC_DELIVERY, user_id.encode(), record)
 
     async def exclude(self, purposes: list[str], user_id: str, reason: str) -> None:
         now, why = self.clock(), as_exclusion_reason(reason)
@@ -73,7 +79,7 @@ class CampaignOutputs:
             )
 
     async def late_decision(
-        self, campaign_id: str, user_id: str, decision: Decision, user: dict[str, Any]
+        self, campaign_id: str, user_id: str, decision: Decision, user: DirectoryEntry
     ) -> None:
         entry = PersonDecided.model_validate(
             {

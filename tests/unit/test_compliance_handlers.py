@@ -8,8 +8,10 @@ tests/integration/test_compliance.py stays the proof on the real worker.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from notifications.campaign_status import fold
+from notifications.internal_events import CampaignRegistered
 from streams.compliance.campaign_documents import CampaignDocument
 from streams.compliance.handlers import (
     CompliancePorts,
@@ -24,24 +26,25 @@ PUBLISHED = datetime(2026, 3, 2, 9, tzinfo=UTC)
 STARTS = PUBLISHED + timedelta(days=40)
 
 
-def document(campaign_id: str, status: str = "running") -> CampaignDocument:
+def document(
+    campaign_id: str, status: Literal["running", "rejected"] = "running"
+) -> CampaignDocument:
     doc = fold(
         None,
-        {
-            "type": "campaign.registered",
-            "campaign_id": campaign_id,
-            "kind": "purpose",
-            "status": status,
-            "reasons": [] if status == "running" else ["notice_period_too_short"],
-            "starts_at": STARTS.isoformat(),
-            "published_at": PUBLISHED.isoformat(),
-            "partitions": 2,
-            "purposes": ["ai-training"],
-            "at": PUBLISHED.isoformat(),
-        },
+        CampaignRegistered(
+            campaign_id=campaign_id,
+            kind="purpose",
+            status=status,
+            reasons=[] if status == "running" else ["notice_period_too_short"],
+            starts_at=STARTS,
+            published_at=PUBLISHED,
+            partitions=2,
+            purposes=["ai-training"],
+            at=PUBLISHED,
+        ),
     )
     assert doc is not None
-    return doc
+    return dict(doc)
 
 
 def notice(campaign_id: str, status: str, at: str, **fields: object) -> NoticeRecord:

@@ -8,24 +8,24 @@ reached Kafka, then the records from some offset read again.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
-from notifications.campaign_status import summary
-from notifications.ledger_step import FOLDED_UP_TO, apply_ledger_record
-from tests.unit.test_campaign_status import CID, NOW, final, partition_done, registered
+from notifications.campaign_status import CampaignStatus, summary
+from notifications.internal_events import FinalOutcome, LedgerEntry
+from notifications.ledger_step import FOLDED_UP_TO, FinalMark, apply_ledger_record
+from tests.unit.test_campaign_status import NOW, final, objection, partition_done, registered
 
 
 @dataclass
 class Store:
     """The campaign's document and the per-person marks, as the tables hold them."""
 
-    doc: dict[str, Any] | None = None
-    marks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    doc: CampaignStatus | None = None
+    marks: dict[str, FinalMark] = field(default_factory=dict)
 
     def apply(
-        self, offset: int, entry: dict[str, Any], *, lose_doc: bool = False, lose_mark: bool = False
+        self, offset: int, entry: LedgerEntry, *, lose_doc: bool = False, lose_mark: bool = False
     ) -> None:
-        user = entry.get("user_id")
+        user = entry.user_id if isinstance(entry, FinalOutcome) else None
         mark = self.marks.get(user) if user else None
         step = apply_ledger_record(self.doc, entry, offset, mark)
         if step.doc is not None and not lose_doc:
@@ -33,7 +33,7 @@ class Store:
         if step.mark is not None and not lose_mark and user:
             self.marks[user] = step.mark
 
-    def read(self, entries: list[dict[str, Any]]) -> Store:
+    def read(self, entries: list[LedgerEntry]) -> Store:
         """Apply ``entries`` at offsets 0, 1, ... (each once, nothing lost)."""
         for offset, entry in enumerate(entries):
             self.apply(offset, entry)
@@ -45,7 +45,7 @@ class Store:
         return view["status"], view["sent"], view["failed"]
 
 
-LEDGER = [
+LEDGER: list[LedgerEntry] = [
     registered(partitions=1),
     partition_done(0, notified=3),
     final("ana", "sent"),
@@ -113,16 +113,7 @@ def test_other_records_read_again_are_not_folded_twice() -> None:
     store = Store()
     store.apply(0, registered(partitions=2))
     store.apply(1, partition_done(0, notified=3))
-    objection = {
-        "type": "campaign.objection",
-        "campaign_id": CID,
-        "user_id": "ana",
-        "purpose_id": "ai-training",
-        "country": "FR",
-        "language": "fr",
-        "at": NOW.isoformat(),
-    }
-    store.apply(2, objection)
-    store.apply(2, objection)
+    store.apply(2, objection("ana"))
+    store.apply(2, objection("ana"))
 
     assert store.doc is not None and store.doc["objections"] == 1

@@ -1,21 +1,23 @@
 """Whether a change may go out: Art. 13/14 content and the notice period.
 
-Inputs are the contract's examples parsed by the real models and dumped with
-``model_dump()``: the shape the campaign agent passes to ``check_change``.
-Cases the parser already refuses (a Localized without ``en``, a blank text)
-are made by editing the dump: the pure function must not rely on the parser.
+Inputs are the contract's examples parsed by the real models: what the
+campaign intake passes to ``check_change``. Texts the parser already refuses
+(a Localized without ``en``, a blank text) are put in with ``model_copy``,
+which does not validate: the rule must not rely on the parser for them.
 """
 
 from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 
 from notifications import events, requirements
 from notifications import topic_names as topics
+from notifications.campaign import Change, change_json, kind_of, parse_change
+from notifications.errors import InvalidEvent
 from notifications.requirements import Verdict, check_change
 from tests import examples
 
@@ -23,21 +25,25 @@ PUBLISHED = datetime.fromisoformat(examples.PUBLISHED_AT)
 MIN_DAYS = 30
 
 
-def parsed(topic: str, value: dict[str, Any]) -> dict[str, Any]:
-    """``value`` as the agent sees it: decoded by the contract's models, then dumped."""
+def parsed(topic: str, value: dict[str, Any]) -> Change:
+    """``value`` as the agent sees it: decoded by the contract's models."""
     event = events.decode(topic, b"key", json.dumps(value).encode())
     assert isinstance(event, events.PurposeDeclared | events.TermsPublished)
-    return event.model_dump()
+    return event
 
 
-def purpose(*removed: str, **overrides: Any) -> dict[str, Any]:
+def purpose(*removed: str, **overrides: Any) -> events.PurposeDeclared:
     value = examples.without(examples.purpose_declared(**overrides), *removed)
-    return parsed(topics.TOPIC_PURPOSES, value)
+    event = parsed(topics.TOPIC_PURPOSES, value)
+    assert isinstance(event, events.PurposeDeclared)
+    return event
 
 
-def terms(*removed: str, **overrides: Any) -> dict[str, Any]:
+def terms(*removed: str, **overrides: Any) -> events.TermsPublished:
     value = examples.without(examples.terms_published(**overrides), *removed)
-    return parsed(topics.TOPIC_TERMS, value)
+    event = parsed(topics.TOPIC_TERMS, value)
+    assert isinstance(event, events.TermsPublished)
+    return event
 
 
 def after(days: float) -> str:
@@ -45,12 +51,12 @@ def after(days: float) -> str:
     return (PUBLISHED + timedelta(days=days)).isoformat()
 
 
-def check_purpose(event: dict[str, Any], min_notice_days: int = MIN_DAYS) -> Verdict:
-    return check_change(event, kind="purpose", min_notice_days=min_notice_days)
+def check_purpose(event: events.PurposeDeclared, min_notice_days: int = MIN_DAYS) -> Verdict:
+    return check_change(event, min_notice_days=min_notice_days)
 
 
-def check_terms(event: dict[str, Any], min_notice_days: int = MIN_DAYS) -> Verdict:
-    return check_change(event, kind="terms", min_notice_days=min_notice_days)
+def check_terms(event: events.TermsPublished, min_notice_days: int = MIN_DAYS) -> Verdict:
+    return check_change(event, min_notice_days=min_notice_days)
 
 
 # --- content (Art. 13(1)-(2)) ---------------------------------------------------------
@@ -120,7 +126,7 @@ def test_legitimate_interest_is_required_only_for_that_basis(basis: str, require
     assert verdict.missing == (("legitimate_interest",) if required else ())
 
 
-# Edits of the dump that the parser would refuse: (path in the dump, value, reported path).
+# Edits the parser would refuse, made without it: (field or controller.field, value, reported).
 BLANK = [
     ("name", "", "name"),
     ("name", {}, "name"),
@@ -136,20 +142,21 @@ BLANK = [
     ("policy_url", "", "policy_url"),
     ("data_categories", [], "data_categories"),
     ("data_categories", [""], "data_categories"),
-    ("controller", {}, "controller"),
+    ("controller", None, "controller"),
     ("controller.dpo_email", "", "controller.dpo_email"),
     ("controller.name", " ", "controller.name"),
-    ("starts_at", None, "starts_at"),
-    ("published_at", datetime(2026, 3, 2, 9), "published_at"),  # naive: ambiguous
-    ("published_at", "not a date", "published_at"),
 ]
 
+E = TypeVar("E", events.PurposeDeclared, events.TermsPublished)
 
-def edited(event: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
+
+def edited(event: E, path: str, value: Any) -> E:
+    """``event`` with one field (``controller.x``: of its controller) replaced, unvalidated."""
     head, _, tail = path.partition(".")
     if tail:
-        return {**event, head: {**event[head], tail: value}}
-    return {**event, head: value}
+        assert head == "controller" and event.controller is not None
+        value = event.controller.model_copy(update={tail: value})
+    return event.model_copy(update={head: value})
 
 
 @pytest.mark.parametrize(
@@ -177,11 +184,40 @@ def test_every_missing_field_is_listed_in_one_alert() -> None:
     assert "retention, policy_url, controller.address" in alert["message"]
 
 
-def test_a_json_mode_dump_gives_the_same_verdict() -> None:
-    value = examples.purpose_declared(starts_at=after(10))
-    event = events.decode(topics.TOPIC_PURPOSES, b"key", json.dumps(value).encode())
-    assert event is not None
-    assert check_purpose(event.model_dump(mode="json")) == check_purpose(event.model_dump())
+DATES = [
+    ("purpose", "starts_at", None),
+    ("purpose", "published_at", "2026-03-02T09:00:00"),  # naive: ambiguous by up to a day
+    ("purpose", "published_at", "not a date"),
+    ("terms", "effective_at", None),
+    ("terms", "published_at", None),
+]
+
+
+@pytest.mark.parametrize(
+    ("kind", "field", "value"), DATES, ids=[f"{k}-{f}={v}" for k, f, v in DATES]
+)
+def test_a_change_without_its_dates_never_reaches_the_rule(
+    kind: str, field: str, value: str | None
+) -> None:
+    """The parser refuses it, naming the field: the rule can rely on aware datetimes."""
+    make = examples.purpose_declared if kind == "purpose" else examples.terms_published
+    topic = topics.TOPIC_PURPOSES if kind == "purpose" else topics.TOPIC_TERMS
+    change = make() if value is None else make(**{field: value})
+    if value is None:
+        del change[field]
+    with pytest.raises(InvalidEvent) as caught:
+        events.decode(topic, b"key", json.dumps(change).encode())
+    assert caught.value.field == field
+
+
+def test_the_text_kept_as_json_gives_the_same_verdict() -> None:
+    """The registry's JSON, parsed back, is the change that was checked."""
+    for event in (purpose("retention", starts_at=after(10)), terms(purposes_added=["x"])):
+        again = parse_change(kind_of(event), change_json(event))
+        assert again == event
+        assert check_change(again, min_notice_days=MIN_DAYS) == check_change(
+            event, min_notice_days=MIN_DAYS
+        )
 
 
 # --- the notice period (Art. 21, Art. 13(3)) ------------------------------------------
@@ -302,10 +338,9 @@ def test_each_required_terms_field_removed_is_reported_alone(field: str) -> None
     [
         ("summary", {"fr": "Ce qui change."}, "summary.en"),
         ("title", "", "title"),
-        ("effective_at", None, "effective_at"),
-        ("published_at", None, "published_at"),
+        ("controller.address", None, "controller.address"),
     ],
-    ids=["summary-without-en", "title-empty", "no-effective-at", "no-published-at"],
+    ids=["summary-without-en", "title-empty", "no-controller-address"],
 )
 def test_terms_blank_or_unusable_values(path: str, value: Any, reported: str) -> None:
     assert check_terms(edited(terms(), path, value)).missing == (reported,)
@@ -333,7 +368,7 @@ def test_terms_notice_period(purposes_added: list[str] | None, days: int, accept
     if not accepted:
         assert verdict.notice_period is not None
         assert verdict.notice_period.days_given == days
-        assert verdict.notice_period.starts_at == event["effective_at"]
+        assert verdict.notice_period.starts_at == event.effective_at
 
 
 # --- the function's own contract ---------------------------------------------------------
@@ -344,6 +379,7 @@ def test_negative_min_notice_days_is_a_programming_error() -> None:
         check_purpose(purpose(), -1)
 
 
-def test_unknown_kind_is_a_programming_error() -> None:
-    with pytest.raises(ValueError, match="kind"):
-        check_change(purpose(), kind="policy", min_notice_days=30)  # type: ignore[arg-type]
+def test_anything_but_a_change_is_a_programming_error() -> None:
+    user = events.UserUpserted(user_id="u1", country="FR")
+    with pytest.raises(TypeError, match="UserUpserted"):
+        check_change(user, min_notice_days=30)  # type: ignore[arg-type]
