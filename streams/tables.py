@@ -21,10 +21,17 @@ from streams.runtime.faust_ports import FaustTable
 if TYPE_CHECKING:
     import faust
 
+    from notifications.address_index import AddressIndexEntry, OwnedDigests
+    from notifications.campaign import SeenCampaign
+    from notifications.campaign_status import CampaignStatus
+    from notifications.delivery_policy import DeliveryStatus, SuppressedAddresses
+    from notifications.directory import DirectoryEntry
+    from notifications.exclusions import ExclusionEntry
+    from notifications.kept_documents import KeptDocument
+    from notifications.ledger_step import FinalMark
+    from notifications.objection_reasons import ReasonsEntry
+    from notifications.objections import ObjectionState
     from streams.settings import Settings
-
-#: A table's JSON value before its domain gives it a ``TypedDict``.
-Json = Any
 
 DIRECTORY = "directory"
 CAMPAIGNS_SEEN = "campaigns_seen"
@@ -61,28 +68,30 @@ _HELP: dict[str, str] = {
 
 @dataclass(frozen=True)
 class Tables:
-    """The worker's tables, by role; each value type is its domain's ``TypedDict``."""
+    """The worker's tables, by role, each typed with its value (notifications' TypedDicts)."""
 
-    directory: FaustTable[Json]
-    campaigns_seen: FaustTable[Json]
-    campaign_shards: FaustTable[Json]
-    late_decisions: FaustTable[Json]
-    exclusions: FaustTable[Json]
-    campaigns: FaustTable[Json]
-    campaign_finals: FaustTable[Json]
-    deliveries: FaustTable[Json]
-    suppression: FaustTable[Json]
-    objections: FaustTable[Json]
-    objection_reasons: FaustTable[Json]
-    address_index: FaustTable[Json]
-    address_owners: FaustTable[Json]
-    documents: FaustTable[Json]
+    directory: FaustTable[DirectoryEntry]
+    campaigns_seen: FaustTable[SeenCampaign]
+    # each reader types its own view of an entry (campaigns: ShardRegistry;
+    # delivery and objection counts: kind and change only)
+    campaign_shards: FaustTable[Any]
+    late_decisions: FaustTable[str]
+    exclusions: FaustTable[ExclusionEntry]
+    campaigns: FaustTable[CampaignStatus]
+    campaign_finals: FaustTable[FinalMark]
+    deliveries: FaustTable[DeliveryStatus]
+    suppression: FaustTable[SuppressedAddresses]
+    objections: FaustTable[ObjectionState]
+    objection_reasons: FaustTable[ReasonsEntry]
+    address_index: FaustTable[AddressIndexEntry]
+    address_owners: FaustTable[OwnedDigests]
+    documents: FaustTable[KeptDocument]
 
 
 def declare_tables(app: faust.App, settings: Settings) -> Tables:
     """Declare every table on ``app``, co-partitioned with the topics."""
 
-    def table(name: str) -> FaustTable[Json]:
+    def table(name: str) -> FaustTable[Any]:
         return FaustTable(
             app.Table(
                 name,

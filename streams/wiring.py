@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from notifications.addresses import suppression_digest
+from notifications.directory import DirectoryEntry
 from notifications.objections import objected_to_any
 
 if TYPE_CHECKING:
@@ -29,7 +30,7 @@ if TYPE_CHECKING:
     from streams.topics import Topics
 
 #: After a directory upsert: (user_id, old entry, new entry, partition).
-UserHook = Callable[[str, dict[str, Any] | None, dict[str, Any], int], Awaitable[None]]
+UserHook = Callable[[str, DirectoryEntry | None, DirectoryEntry, int], Awaitable[None]]
 #: On erasure, in the users event's partition: (user_id).
 EraseHook = Callable[[str], None]
 
@@ -49,7 +50,7 @@ class AudienceLookups:
         """Has ``user_id`` objected to any of ``purposes``?"""
         return objected_to_any(self.objections.get(user_id), purposes)
 
-    def bounced(self, user_id: str, entry: dict[str, Any]) -> bool:
+    def bounced(self, user_id: str, entry: DirectoryEntry) -> bool:
         """Did the entry's current address hard-bounce before?"""
         email = entry.get("email")
         if not email:

@@ -7,7 +7,7 @@ ports built here, once, from the worker's wiring.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from notifications.directory import DirectoryEntry
 from notifications.errors import ROOT, InvalidEvent
@@ -91,14 +91,14 @@ def register(app: PreavisApp, wiring: Wiring) -> None:
         await handlers.fold_ledger_record(ledger_ports, entry, raw.message.offset)
 
     async def on_user_changed(
-        user_id: str, old: dict[str, Any] | None, new: dict[str, Any], partition: int
+        user_id: str, old: DirectoryEntry | None, new: DirectoryEntry, partition: int
     ) -> None:
         """Called by the directory, under the partition's lock, after an upsert."""
         await handlers.match_late(
             fanout,
             user_id,
-            cast("DirectoryEntry | None", old),
-            cast("DirectoryEntry", new),
+            old,
+            new,
             partition,
         )
 

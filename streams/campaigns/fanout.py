@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol, cast
+from typing import Protocol
 
 from notifications.audience import Decision, Verdict, decide
 from notifications.directory import DirectoryEntry
@@ -46,7 +46,7 @@ class EntryLookups:
         return self.lookups.objected(user_id, purposes)
 
     def bounced(self, user_id: str, entry: DirectoryEntry) -> bool:
-        return self.lookups.bounced(user_id, cast("dict[str, Any]", entry))
+        return self.lookups.bounced(user_id, entry)
 
 
 def code_of(decision: Decision) -> str:

@@ -138,7 +138,7 @@ def decide(ports: DeliveryPorts, work: JobInPartition) -> Recipient | AttemptRec
         entry,
         objected=ports.lookups.objected(job.user_id, purposes),
         # AudienceLookups.bounced still takes the untyped dict of the old directory
-        bounced=ports.lookups.bounced(job.user_id, dict(entry)),
+        bounced=ports.lookups.bounced(job.user_id, entry),
     )
     if reason is not None:
         return AttemptRecord(Outcome.SUPPRESSED, reason, job.attempt)

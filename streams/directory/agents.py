@@ -10,11 +10,10 @@ this module only builds their ports from the wiring and runs the agent.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from notifications.events import Event, UserErased, UserUpserted
-from streams.directory.handlers import ChangeHook, DirectoryPorts, handle_erasure, handle_upsert
+from streams.directory.handlers import DirectoryPorts, handle_erasure, handle_upsert
 from streams.directory.ledger_purge import LedgerPurge
 from streams.guarded_agents import run_guarded
 
@@ -36,7 +35,7 @@ def register(app: PreavisApp, wiring: Wiring) -> None:
         locks=wiring.locks,
         # the hooks receive the DirectoryEntry this domain stores (a dict at
         # run time); streams.wiring.UserHook still spells it dict[str, Any]
-        on_change=cast("Sequence[ChangeHook]", wiring.hooks.on_change),
+        on_change=wiring.hooks.on_change,
         on_erase=wiring.hooks.on_erase,
         purge_ledger=ledger_purge.request,
     )
