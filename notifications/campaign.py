@@ -30,6 +30,18 @@ Kind = Literal["purpose", "terms"]
 ChangeJson = Mapping[str, object]
 
 
+class RegisteredCampaign(TypedDict):
+    """What other domains read of a campaign in its partition's registry (``campaign_shards``).
+
+    The campaigns domain keeps more there (progress, tally); delivery renders
+    the change exactly as it was validated, and the objection count reads
+    which purposes it covers.
+    """
+
+    kind: Kind
+    change: ChangeJson
+
+
 class TallyCounts(TypedDict):
     """A partition's fan-out outcomes so far, as its registry entry keeps them."""
 

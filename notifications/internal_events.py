@@ -59,7 +59,7 @@ class FanoutRequest(_Internal):
     partition: int = Field(ge=0)
     # the change as published (JSON mode), so that every partition decides on
     # exactly the same text, and delivery renders exactly what was validated
-    change: dict[str, Any]
+    change: dict[str, object]
 
 
 class NoticeJob(_Internal):
@@ -95,7 +95,7 @@ class CampaignRegistered(_Internal):
     published_at: datetime
     partitions: int
     purposes: list[str] = Field(default_factory=list)
-    audience: dict[str, Any] = Field(default_factory=dict)
+    audience: dict[str, object] = Field(default_factory=dict)
     at: datetime
 
 

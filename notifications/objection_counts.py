@@ -10,24 +10,12 @@ statistics must never look the person up again (they may be erased).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypedDict
 
-from notifications.campaign import Kind, purposes_of
+from notifications.campaign import RegisteredCampaign, purposes_of
 from notifications.directory import DirectoryEntry
 from notifications.events import ObjectionRecorded
 from notifications.i18n import pick_language
 from notifications.internal_events import CampaignObjection
-
-
-class RegisteredCampaign(TypedDict):
-    """What the count reads of a ``campaign_shards`` entry: the campaign's kind and text.
-
-    The registry's entries hold more (progress, tally); the campaigns domain
-    owns their full shape.
-    """
-
-    kind: Kind
-    change: dict[str, Any]
 
 
 def covering_campaigns(

@@ -10,12 +10,11 @@ operator has filled it in.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 
 def draft_purpose(
     *, document_id: str, service: str, url: str, fetched_at: str, evidence: list[str]
-) -> dict[str, Any]:
+) -> dict[str, object]:
     """The draft's JSON, with the evidence and TODO markers."""
     slug = re.sub(r"[^a-z0-9]+", "-", f"ai-training-{document_id}".lower()).strip("-")[:64]
     return {

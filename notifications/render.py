@@ -17,6 +17,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
@@ -24,6 +25,7 @@ from jinja2 import pass_eval_context
 from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
 
+from notifications.campaign import ChangeJson
 from notifications.errors import InvalidEvent
 from notifications.i18n import (
     SUPPORTED_LANGUAGES,
@@ -59,7 +61,7 @@ class NoticeContext:
 
     campaign_id: str
     kind: Literal["purpose", "terms"]
-    change: Mapping[str, Any]  # the purpose.declared / terms.published event as JSON
+    change: ChangeJson  # the purpose.declared / terms.published event as JSON
     locale: str  # the user's BCP 47 locale, e.g. "fr-BE"
     objection_url: str | None  # None when there is nothing to object to
 
@@ -147,7 +149,7 @@ class NoticeRenderer:
             return picked
 
         def optional(field: str) -> Picked | None:
-            picked = pick(change.get(field), text_locale)
+            picked = pick(_localized(change.get(field), field), text_locale)
             if picked is None or not picked.text.strip():
                 return None
             foreign = picked.lang and picked.lang.lower().split("-")[0] != language
@@ -160,7 +162,7 @@ class NoticeRenderer:
             basis = change.get("legal_basis")
             if f"legal_basis_{basis}" not in catalog:  # the catalog names the six of Art. 6(1)
                 raise InvalidEvent("legal_basis", "is not a legal basis of GDPR Art. 6(1)")
-            v["data_categories"] = [str(key) for key in change.get("data_categories") or ()]
+            v["data_categories"] = _strings(change.get("data_categories"), "data_categories")
             if not v["data_categories"]:
                 raise InvalidEvent("data_categories", "is required in a notice")
             v |= {
@@ -180,7 +182,7 @@ class NoticeRenderer:
             v["effective"] = date = _date(change, "effective_at", language)
             v["url"] = _url(change.get("url"), "url")
             subject = fill(catalog["subject_terms"], {"title": v["title"].text})
-            purposes = [str(purpose) for purpose in change.get("purposes_added") or ()]
+            purposes = _strings(change.get("purposes_added"), "purposes_added")
         v["objection"] = None
         if context.objection_url is not None and (context.kind == "purpose" or purposes):
             url = _url(context.objection_url, "objection_url")
@@ -195,7 +197,7 @@ class NoticeRenderer:
         )
 
 
-def _controller(value: Any) -> dict[str, str | None]:
+def _controller(value: object) -> dict[str, str | None]:
     controller = value if isinstance(value, Mapping) else {}
     fields: dict[str, str | None] = {}
     for field in ("name", "address", "contact_email", "dpo_email"):
@@ -210,15 +212,38 @@ def _controller(value: Any) -> dict[str, str | None]:
     return fields
 
 
-def _date(change: Mapping[str, Any], field: str, language: str) -> str:
+def _date(change: ChangeJson, field: str, language: str) -> str:
     """The date for the reader, with no-break spaces: a date is never cut at a line end."""
     try:
-        return format_date(change[field], language).replace(" ", "\u00a0")
+        moment = change[field]
+        if not isinstance(moment, str | datetime):
+            raise TypeError(field)
+        return format_date(moment, language).replace(" ", "\u00a0")
     except (KeyError, TypeError, ValueError) as exc:
         raise InvalidEvent(field, "must be an RFC 3339 time") from exc
 
 
-def _url(value: Any, field: str) -> str:
+def _localized(value: object, field: str) -> Mapping[str, str] | str | None:
+    """An operator text as the change holds it: one string, or one per language tag."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, Mapping) and all(
+        isinstance(tag, str) and isinstance(text, str) for tag, text in value.items()
+    ):
+        return value
+    raise InvalidEvent(field, "must be a text or an object of texts by language tag")
+
+
+def _strings(value: object, field: str) -> list[str]:
+    """A list of identifiers (data categories, purposes), empty when absent."""
+    if value is None:
+        return []
+    if isinstance(value, list | tuple) and all(isinstance(item, str) for item in value):
+        return list(value)
+    raise InvalidEvent(field, "must be a list of strings")
+
+
+def _url(value: object, field: str) -> str:
     if not isinstance(value, str) or not _URL.fullmatch(value):
         raise InvalidEvent(field, "must be an http(s) URL without spaces")
     return value

@@ -22,9 +22,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 
-from notifications.campaign import Kind, purposes_of, start_of
+from notifications.campaign import ChangeJson, Kind, purposes_of, start_of
 from notifications.delivery_policy import (
     ERASED,
     AttemptRecord,
@@ -60,7 +59,7 @@ class Recipient:
 
     entry: DirectoryEntry
     kind: Kind
-    change: dict[str, Any]
+    change: ChangeJson
     purposes: list[str]
 
 

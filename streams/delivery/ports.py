@@ -13,9 +13,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parseaddr
-from typing import Any, Protocol, TypedDict
+from typing import Protocol
 
-from notifications.campaign import Kind
+from notifications.campaign import RegisteredCampaign
 from notifications.delivery_policy import DeliveryStatus, SuppressedAddresses
 from notifications.directory import DirectoryEntry
 from notifications.render import NoticeContext, RenderedNotice
@@ -27,17 +27,6 @@ from streams.wiring import AudienceLookups
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-class RegisteredCampaign(TypedDict):
-    """What delivery reads of a campaign in its partition's registry (``campaign_shards``).
-
-    The campaigns domain keeps more there (progress, tally); delivery needs
-    the change exactly as it was validated, to render exactly that.
-    """
-
-    kind: Kind
-    change: dict[str, Any]
 
 
 #: ``campaign_shards``: partition number (as a string) -> campaign_id -> its entry.

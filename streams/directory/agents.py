@@ -33,8 +33,6 @@ def register(app: PreavisApp, wiring: Wiring) -> None:
     ports = DirectoryPorts(
         directory=wiring.tables.directory,
         locks=wiring.locks,
-        # the hooks receive the DirectoryEntry this domain stores (a dict at
-        # run time); streams.wiring.UserHook still spells it dict[str, Any]
         on_change=wiring.hooks.on_change,
         on_erase=wiring.hooks.on_erase,
         purge_ledger=ledger_purge.request,

@@ -27,13 +27,14 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from notifications.addresses import digest_of_pseudonym
+from notifications.campaign import RegisteredCampaign
 from notifications.directory import DirectoryEntry
 from notifications.event_types import ObjectionChannel
 from notifications.events import ObjectionRecorded, ObjectionWithdrawn, encode
 from notifications.exclusions import ExclusionEntry
 from notifications.internal_events import ObjectionRequest, encode_internal
 from notifications.links import TokenClaims
-from notifications.objection_counts import RegisteredCampaign, campaign_objections
+from notifications.objection_counts import campaign_objections
 from notifications.objection_reasons import ReasonsEntry, RecordPosition
 from notifications.objections import (
     REASON_MAX_CHARS,

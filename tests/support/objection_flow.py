@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from notifications import topic_names as names
+from notifications.campaign import RegisteredCampaign
 from notifications.directory import DirectoryEntry
 from notifications.events import ObjectionRecorded, TrainingExclusion, decode
 from notifications.exclusions import ExclusionEntry
 from notifications.internal_events import TOPIC_LEDGER, CampaignObjection, decode_internal
-from notifications.objection_counts import RegisteredCampaign
 from notifications.objection_reasons import ReasonsEntry
 from notifications.objections import ObjectionState
 from streams.objections.handlers import Confirmation, ObjectionPorts

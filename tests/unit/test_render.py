@@ -370,6 +370,10 @@ def test_no_line_is_too_long(renderer: NoticeRenderer) -> None:
             "controller.dpo_email",
         ),
         (examples.purpose_declared(starts_at="soon"), "starts_at"),
+        (examples.purpose_declared(starts_at=20260101), "starts_at"),
+        (examples.purpose_declared(data_categories="user.contact"), "data_categories"),
+        (examples.purpose_declared(description=["not", "a", "text"]), "description"),
+        (examples.purpose_declared(name={"en": 7}), "name"),
         (examples.terms_published(), "type"),
     ],
 )
