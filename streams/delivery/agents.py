@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from notifications.internal_events import NoticeJob, NoticeRetry, decode_internal
 from notifications.render import NoticeRenderer
+from notifications.render_cache import CachedRenderer
 from streams.delivery.handlers import (
     DeliveryPorts,
     RetryPorts,
@@ -28,6 +29,7 @@ from streams.delivery.handlers import (
     objection_link_maker,
 )
 from streams.guarded_agents import Handler, run_guarded_concurrently
+from streams.runtime.direct_topic import DirectTopic
 from streams.runtime.faust_ports import FaustTopic
 
 if TYPE_CHECKING:
@@ -48,11 +50,12 @@ def register(app: PreavisApp, wiring: Wiring) -> None:
         campaign_shards=tables.campaign_shards,
         deliveries=tables.deliveries,
         suppression=tables.suppression,
-        delivery_events=FaustTopic(topics.delivery),
-        ledger=FaustTopic(topics.ledger),
-        retries=FaustTopic(topics.retries),
+        # the window's writes go straight to aiokafka (streams.runtime.direct_topic)
+        delivery_events=DirectTopic(app, topics.delivery.get_topic_name()),
+        ledger=DirectTopic(app, topics.ledger.get_topic_name()),
+        retries=DirectTopic(app, topics.retries.get_topic_name()),
         sender=wiring.smtp,
-        renderer=NoticeRenderer(),
+        renderer=CachedRenderer(NoticeRenderer()),
         link_for=objection_link_maker(settings.public_url, link_keys),
         lookups=wiring.lookups,
         metrics=wiring.metrics,

@@ -41,7 +41,7 @@ from notifications.links import LinkKeys, TokenClaims, objection_url, sign_token
 from notifications.mime import HeaderInjection, InvalidAddress, build_notice, message_id_for
 from notifications.render import NoticeContext, pick_language
 from notifications.smtp_reply import Outcome, SendResult
-from streams.delivery.ports import DeliveryPorts, LinkMaker, RetryPorts
+from streams.delivery.ports import DeliveryPorts, KnownCampaign, LinkMaker, RetryPorts
 from streams.delivery.records import (
     JobInPartition,
     record_attempt,
@@ -61,6 +61,8 @@ class Recipient:
     kind: Kind
     change: ChangeJson
     purposes: list[str]
+    #: the campaign's start date: no attempt after it
+    deadline: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,12 +126,8 @@ def decide(ports: DeliveryPorts, work: JobInPartition) -> Recipient | AttemptRec
     registry does not hold (a dead letter: retrying cannot help).
     """
     job = work.job
-    registry = ports.campaign_shards.get(str(work.partition)) or {}
-    campaign = registry.get(job.campaign_id)
-    if campaign is None:
-        raise InvalidEvent("campaign_id", "no such campaign on this partition")
-    kind, change = campaign["kind"], campaign["change"]
-    purposes = purposes_of(change, kind)
+    campaign = known_campaign(ports, work)
+    purposes = campaign.purposes
     entry = ports.directory.get(job.user_id)
     if entry is None:
         return AttemptRecord(Outcome.SUPPRESSED, ERASED, job.attempt)
@@ -141,7 +139,22 @@ def decide(ports: DeliveryPorts, work: JobInPartition) -> Recipient | AttemptRec
     )
     if reason is not None:
         return AttemptRecord(Outcome.SUPPRESSED, reason, job.attempt)
-    return Recipient(entry, kind, change, purposes)
+    return Recipient(entry, campaign.kind, campaign.change, purposes, campaign.deadline)
+
+
+def known_campaign(ports: DeliveryPorts, work: JobInPartition) -> KnownCampaign:
+    """The job's campaign, from this partition's registry the first time, then kept."""
+    key = (work.partition, work.job.campaign_id)
+    known = ports.known_campaigns.get(key)
+    if known is None:
+        registry = ports.campaign_shards.get(str(work.partition)) or {}
+        campaign = registry.get(work.job.campaign_id)
+        if campaign is None:
+            raise InvalidEvent("campaign_id", "no such campaign on this partition")
+        kind, change = campaign["kind"], campaign["change"]
+        known = KnownCampaign(kind, change, purposes_of(change, kind), start_of(change, kind))
+        ports.known_campaigns[key] = known
+    return known
 
 
 def render(
@@ -183,8 +196,9 @@ def render(
         return AttemptRecord(Outcome.SUPPRESSED, "invalid_email", attempt)
     except HeaderInjection as exc:  # the campaign's own headers: not the user's fault
         return AttemptRecord(Outcome.FAILED, f"bad header: {exc}", attempt)
-    deadline = start_of(recipient.change, recipient.kind)
-    return ReadyNotice(email, message, message_id, notice.content_sha256, attempt, deadline)
+    return ReadyNotice(
+        email, message, message_id, notice.content_sha256, attempt, recipient.deadline
+    )
 
 
 async def send(ports: DeliveryPorts, ready: ReadyNotice) -> SendResult:

@@ -13,9 +13,10 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parseaddr
+from functools import cached_property
 from typing import Protocol
 
-from notifications.campaign import RegisteredCampaign
+from notifications.campaign import ChangeJson, Kind, RegisteredCampaign
 from notifications.delivery_policy import DeliveryStatus, SuppressedAddresses
 from notifications.directory import DirectoryEntry
 from notifications.render import NoticeContext, RenderedNotice
@@ -47,6 +48,21 @@ class LinkMaker(Protocol):
     ) -> str | None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class KnownCampaign:
+    """A campaign as delivery uses it, read once from the registry and kept.
+
+    A registry entry's change never changes once registered, and entries are
+    never removed, so what delivery derives from it (purposes, start date)
+    can be kept instead of decoding the partition's registry for every job.
+    """
+
+    kind: Kind
+    change: ChangeJson
+    purposes: list[str]
+    deadline: datetime
+
+
 @dataclass(frozen=True)
 class DeliveryPorts:
     """Everything a notice job touches, from the checks to its final status."""
@@ -73,12 +89,14 @@ class DeliveryPorts:
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     #: the pairs this worker is delivering right now (a second copy is left to the first)
     in_flight: set[str] = field(default_factory=set)
+    #: (partition, campaign_id) -> the campaign, once read from that partition's registry
+    known_campaigns: dict[tuple[int, str], KnownCampaign] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def envelope_sender(self) -> str:
         return parseaddr(self.mail_from)[1]
 
-    @property
+    @cached_property
     def mail_domain(self) -> str:
         """The domain of Message-IDs: the sender's."""
         return self.envelope_sender.rpartition("@")[2] or "localhost"

@@ -202,6 +202,17 @@ def test_faust_producer_holds_an_aiokafka_producer_with_the_batch_api() -> None:
     )
 
 
+# --- streams.runtime.direct_topic -------------------------------------------------------------
+
+
+def test_aiokafka_send_returns_the_future_of_the_acknowledgement() -> None:
+    """``DirectTopic`` awaits ``send`` for the future, then the future for the broker's ack."""
+    send = aiokafka.AIOKafkaProducer.send
+    assert inspect.iscoroutinefunction(send)
+    assert params(send)[:5] == ["self", "topic", "value", "key", "partition"]
+    assert "asyncio.Future" in (send.__doc__ or "")
+
+
 def test_a_full_batch_refuses_the_record() -> None:
     """``PartitionWriter.append`` sends the batch when ``append`` returns None."""
     builder = BatchBuilder(100, 0, is_transactional=False)
