@@ -38,6 +38,7 @@ TEMPLATE = "web/dashboard.html.j2"
 #: Readable names of the alert codes raised so far (any other code is shown as is).
 ALERT_TEXTS: dict[str, str] = {
     "incomplete_notice": "The notice lacks fields GDPR Art. 13/14 requires",
+    "incomplete_translation": "The notice lacks a language its audience needs",
     "notice_period_too_short": "The notice period is too short",
     "republished_with_changes": "Published again with a different text",
     # past tense: the alert stays listed once raised, the risk marker shows the present

@@ -130,6 +130,9 @@ class PurposeDeclared(_Event):
     published_at: Timestamp
     policy_url: WebUrl | None = None
     controller: Controller | None = None
+    # What an objection does before and after starts_at (required for train_ai_system:
+    # notifications.requirements says so, with the other Art. 13 content).
+    objection_effect: Localized | None = None
 
     @property
     def campaign_id(self) -> str:

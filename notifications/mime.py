@@ -24,7 +24,11 @@ Choices, and why:
 - **Headers** are checked before anything is written: CR, LF or NUL in any of
   them is :class:`HeaderInjection`; an address that is not one bare ASCII
   addr-spec is :class:`InvalidAddress` (internationalised addresses would need
-  SMTPUTF8 end to end: not supported yet). Subject and X-Preavis-Campaign are
+  SMTPUTF8 end to end: not supported yet). ``Reply-To`` (the controller's
+  contact address, so that "reply to this message" reaches a person) is the
+  campaign's, not the reader's: one that is not a bare address is
+  :class:`HeaderInjection`, never :class:`InvalidAddress`, so that the
+  reader is not suppressed for the operator's typo. Subject and X-Preavis-Campaign are
   RFC 2047 ``B`` encoded-words when not plain single-spaced ASCII, folded at 78
   columns. From, Subject and the campaign header are the same for a whole
   campaign, so their encoding is cached.
@@ -39,11 +43,12 @@ import hashlib
 import re
 from binascii import b2a_base64, b2a_qp
 from datetime import datetime
+from email.utils import parseaddr
 from functools import lru_cache
 
 from notifications.errors import HeaderInjection, InvalidAddress
 
-__all__ = ["HeaderInjection", "InvalidAddress", "build_notice", "message_id_for"]
+__all__ = ["HeaderInjection", "InvalidAddress", "build_notice", "message_id_for", "sender"]
 
 
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -174,6 +179,28 @@ def message_id_for(campaign_id: str, user_id: str, domain: str) -> str:
     return message_id
 
 
+def sender(display_name: str | None, mail_from: str) -> str:
+    """A From header: ``display_name`` (the controller's name) at ``mail_from``'s address.
+
+    People recognise the controller, not "Privacy Team"; the address stays
+    the configured sender, which the relay is allowed to send for. Without a
+    name, ``mail_from`` as configured.
+    """
+    name = (display_name or "").strip()
+    if not name:
+        return mail_from
+    address = parseaddr(mail_from)[1] or mail_from.strip()
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + f'" <{address}>'
+
+
+@lru_cache(maxsize=64)
+def _reply_to(value: str) -> bytes:
+    try:
+        return f"Reply-To: {_address('Reply-To', value)}\r\n".encode()
+    except InvalidAddress as exc:  # the campaign's header: not the reader's address
+        raise HeaderInjection(str(exc)) from None
+
+
 def build_notice(
     *,
     from_header: str,
@@ -185,8 +212,10 @@ def build_notice(
     message_id: str,
     campaign_id: str,
     date: datetime,
+    reply_to: str | None = None,
 ) -> bytes:
     """The notice as the bytes to hand to SMTP: multipart/alternative, text then HTML."""
+    reply = b"" if reply_to is None else _reply_to(reply_to)
     to = _address("To", to_address)
     _check("Message-ID", message_id)
     if len(message_id) > 900 or not _MSG_ID.fullmatch(message_id):
@@ -209,6 +238,7 @@ def build_notice(
     return b"".join(
         (
             _from(from_header),
+            reply,
             *headers,
             delimiter,  # its CRLF is the blank line that ends the headers
             _part(b"text/plain", text),

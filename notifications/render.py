@@ -8,6 +8,13 @@ Nothing here reads the clock or draws a random number, so the same context
 gives the same bytes and :attr:`RenderedNotice.content_sha256` proves what
 was sent. A field the notice needs but the change lacks raises
 :class:`~notifications.errors.InvalidEvent` rather than an incomplete notice.
+
+A notice is in one language, the operator's texts included: the one
+:func:`notifications.languages.notice_language` picks for the reader's
+locale and country among the languages the operator wrote *every* text in.
+No field falls back to English on its own (the campaign check refuses a
+change lacking a language its audience needs, so that a reader gets their
+own language whole, not English in the middle of it).
 """
 
 from __future__ import annotations
@@ -33,9 +40,14 @@ from notifications.i18n import (
     fill,
     format_date,
     load_catalogs,
-    pick,
     pick_language,
     pick_text,
+)
+from notifications.languages import (
+    OPERATOR_TEXT_FIELDS,
+    notice_language,
+    text_in,
+    written_languages,
 )
 from notifications.template_folder import template_folder
 from notifications.templating import template_environment
@@ -64,6 +76,7 @@ class NoticeContext:
     change: ChangeJson  # the purpose.declared / terms.published event as JSON
     locale: str  # the user's BCP 47 locale, e.g. "fr-BE"
     objection_url: str | None  # None when there is nothing to object to
+    country: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,14 +146,18 @@ class NoticeRenderer:
         self.env = template_environment(folder)
         self.env.filters.update(wrap=_wrap_filter, fill=_fill_filter, lang=_lang_filter)
 
+    def language_for(self, context: NoticeContext) -> str:
+        """The one language ``context``'s notice is written in (see the module docstring)."""
+        written = written_languages(context.change, context.kind)
+        return notice_language(context.locale, context.country, written, shipped=self.catalogs)
+
     def render(self, context: NoticeContext) -> RenderedNotice:
-        language = pick_language(context.locale)
-        primary = context.locale.strip().replace("_", "-").lower().split("-")[0]
-        # A locale we do not write gets English throughout, operator texts included.
-        text_locale = context.locale if primary == language else language
         change = context.change
         if change.get("type", _TYPES[context.kind]) != _TYPES[context.kind]:
             raise InvalidEvent("type", f"is not a {_TYPES[context.kind]} event")
+        for field in OPERATOR_TEXT_FIELDS[context.kind]:
+            _localized(change.get(field), field)  # a wrong type names its field
+        language = self.language_for(context)
 
         def text(field: str) -> Picked:
             picked = optional(field)
@@ -149,11 +166,9 @@ class NoticeRenderer:
             return picked
 
         def optional(field: str) -> Picked | None:
-            picked = pick(_localized(change.get(field), field), text_locale)
-            if picked is None or not picked.text.strip():
-                return None
-            foreign = picked.lang and picked.lang.lower().split("-")[0] != language
-            return Picked(picked.text, picked.lang if foreign else None)
+            # In the notice's language or not at all: never another language's text.
+            found = text_in(change.get(field), language, context.locale)
+            return None if found is None else Picked(found, None)
 
         catalog = self.catalogs[language]
         v: dict[str, Any] = {"t": catalog, "language": language}
@@ -168,20 +183,29 @@ class NoticeRenderer:
             v |= {
                 field: text(field) for field in ("name", "description", "retention", "recipients")
             }
-            v |= {field: optional(field) for field in ("legitimate_interest", "transfers")}
+            v |= {
+                field: optional(field)
+                for field in ("legitimate_interest", "transfers", "objection_effect")
+            }
             if basis == "legitimate_interest" and v["legitimate_interest"] is None:
                 raise InvalidEvent("legitimate_interest", "is required on legitimate_interest")
             v["legal_basis"] = catalog[f"legal_basis_{basis}"]
             v["consent"] = basis == "consent"
             v["start"] = date = _date(change, "starts_at", language)
             v["policy_url"] = _url(change.get("policy_url"), "policy_url")
-            subject = fill(catalog["subject_purpose"], {"name": v["name"].text})
+            subject = fill(
+                catalog["subject_purpose"],
+                {"name": v["name"].text, "date": _plain_date(change, "starts_at", language)},
+            )
             purposes: list[str] = []
         else:
             v |= {"title": text("title"), "summary": text("summary")}
             v["effective"] = date = _date(change, "effective_at", language)
             v["url"] = _url(change.get("url"), "url")
-            subject = fill(catalog["subject_terms"], {"title": v["title"].text})
+            subject = fill(
+                catalog["subject_terms"],
+                {"title": v["title"].text, "date": _plain_date(change, "effective_at", language)},
+            )
             purposes = _strings(change.get("purposes_added"), "purposes_added")
         v["objection"] = None
         if context.objection_url is not None and (context.kind == "purpose" or purposes):
@@ -214,11 +238,16 @@ def _controller(value: object) -> dict[str, str | None]:
 
 def _date(change: ChangeJson, field: str, language: str) -> str:
     """The date for the reader, with no-break spaces: a date is never cut at a line end."""
+    return _plain_date(change, field, language).replace(" ", "\u00a0")
+
+
+def _plain_date(change: ChangeJson, field: str, language: str) -> str:
+    """The date for the reader with ordinary spaces (a subject line: folded by mail, not cut)."""
     try:
         moment = change[field]
         if not isinstance(moment, str | datetime):
             raise TypeError(field)
-        return format_date(moment, language).replace(" ", "\u00a0")
+        return format_date(moment, language)
     except (KeyError, TypeError, ValueError) as exc:
         raise InvalidEvent(field, "must be an RFC 3339 time") from exc
 

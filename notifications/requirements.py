@@ -39,10 +39,23 @@ The rules chosen, and why:
   block, and nothing here says they lack a right to object.
 - **Never after the fact** (Art. 13(3)/14(4)). A start *before* publication is
   rejected whatever the basis: the notice must precede the processing.
+- **What an objection changes** (Art. 21, EDPB Opinion 28/2024). Training an AI
+  system (``data_use`` ``train_ai_system`` or one of its children) needs
+  ``objection_effect``: what happens to the data, and to models already
+  trained, when someone objects before the start and after it. Without it a
+  reader cannot weigh whether objecting late is still worth it.
+- **Every language of the audience** (Art. 12(1): intelligible to the reader).
+  Each operator text the change holds must be written in every language its
+  audience's countries need (:func:`notifications.languages.required_languages`);
+  a lacking one is ``incomplete_translation``, listing each (field, language).
+  Never English in the middle of a Polish notice: the renderer writes a
+  notice in one language only, so a campaign it could not write whole in its
+  readers' languages is not started.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -50,6 +63,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from notifications.campaign_alerts import AlertBody
+from notifications.languages import OPERATOR_TEXT_FIELDS, language_of, required_languages
 
 if TYPE_CHECKING:  # notifications.events imports OBJECTABLE_BASES from here
     from notifications.events import Controller, PurposeDeclared, TermsPublished
@@ -60,6 +74,20 @@ OBJECTABLE_BASES: frozenset[str] = frozenset({"public_interest", "legitimate_int
 
 #: A text the notice states, as the model holds it: plain, Localized, or absent.
 _Text = str | Mapping[str, str] | None
+
+#: The fideslang data use that trains AI systems (its children too: ``train_ai_system.x``).
+TRAINING_DATA_USE = "train_ai_system"
+
+
+@dataclass(frozen=True, slots=True)
+class MissingTranslation:
+    """An operator text the change holds, but not in a language its audience needs."""
+
+    field: str
+    language: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"field": self.field, "language": self.language}
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,11 +120,15 @@ class Verdict:
 
     missing: tuple[str, ...] = ()
     notice_period: NoticePeriodProblem | None = None
+    missing_translations: tuple[MissingTranslation, ...] = ()
+    #: the languages the audience needs (what ``missing_translations`` was checked against);
+    #: context, not a finding: two verdicts that found the same are equal
+    languages: tuple[str, ...] = dataclasses.field(default=(), compare=False)
 
     @property
     def accepted(self) -> bool:
         """Derived, never stored, so that it cannot disagree with what was found."""
-        return not self.missing and self.notice_period is None
+        return not self.missing and self.notice_period is None and not self.missing_translations
 
     def alerts(self) -> list[AlertBody]:
         """One ``compliance.alert`` body (without campaign_id and at) per problem found."""
@@ -110,6 +142,23 @@ class Verdict:
                     + ", ".join(self.missing)
                     + ".",
                     "details": {"missing": list(self.missing)},
+                }
+            )
+        if self.missing_translations:
+            listed = ", ".join(f"{m.field} in {m.language}" for m in self.missing_translations)
+            alerts.append(
+                {
+                    "severity": "critical",
+                    "code": "incomplete_translation",
+                    "message": "The audience needs the notice in "
+                    + ", ".join(self.languages)
+                    + "; the operator did not write "
+                    + listed
+                    + ".",
+                    "details": {
+                        "missing": [m.as_json() for m in self.missing_translations],
+                        "languages": list(self.languages),
+                    },
                 }
             )
         if (problem := self.notice_period) is not None:
@@ -129,11 +178,17 @@ class Verdict:
         return alerts
 
 
+def trains_ai(data_use: str | None) -> bool:
+    """Whether a fideslang data use is AI training (``train_ai_system`` or a child of it)."""
+    use = data_use or ""
+    return use == TRAINING_DATA_USE or use.startswith(TRAINING_DATA_USE + ".")
+
+
 def check_change(event: PurposeDeclared | TermsPublished, *, min_notice_days: int) -> Verdict:
     """Check a ``purpose.declared`` or ``terms.published`` before its campaign starts.
 
     ``missing`` lists dotted paths in a stable order, so that a replayed event
-    raises the same alert.
+    raises the same alert; ``missing_translations`` too (by field, then language).
     """
     if min_notice_days < 0:
         raise ValueError(f"min_notice_days must be >= 0, not {min_notice_days}")
@@ -154,6 +209,8 @@ def check_change(event: PurposeDeclared | TermsPublished, *, min_notice_days: in
             ("recipients", event.recipients),
             ("policy_url", event.policy_url),
         )
+        if trains_ai(event.data_use) or event.objection_effect is not None:
+            missing += _missing_texts(("objection_effect", event.objection_effect))
         starts_at = event.starts_at
         objectable = event.legal_basis in OBJECTABLE_BASES
     elif event.type == "terms.published":
@@ -165,6 +222,8 @@ def check_change(event: PurposeDeclared | TermsPublished, *, min_notice_days: in
     else:
         raise TypeError(f"not a purpose.declared or terms.published: {type(event).__name__}")
     missing += _missing_controller(event.controller)
+    languages = required_languages(event.audience.resolved_countries)
+    untranslated = missing_translations(event, languages)
     problem = None
     required = min_notice_days if objectable else 0
     gap = starts_at - event.published_at
@@ -172,7 +231,27 @@ def check_change(event: PurposeDeclared | TermsPublished, *, min_notice_days: in
         problem = NoticePeriodProblem(
             event.published_at, starts_at, gap / timedelta(days=1), required
         )
-    return Verdict(tuple(missing), problem)
+    return Verdict(tuple(missing), problem, untranslated, languages)
+
+
+def missing_translations(
+    event: PurposeDeclared | TermsPublished, languages: tuple[str, ...]
+) -> tuple[MissingTranslation, ...]:
+    """Each operator text ``event`` holds, paired with each of ``languages`` it lacks.
+
+    A text written only for a region (``fr-BE``) counts for its language; a
+    blank one counts as not written (and is also reported as missing).
+    """
+    kind = "purpose" if event.type == "purpose.declared" else "terms"
+    lacking: list[MissingTranslation] = []
+    for field in OPERATOR_TEXT_FIELDS[kind]:
+        value: _Text = getattr(event, field)
+        if value is None:
+            continue  # absent: incomplete_notice's to report when required
+        texts = {"en": value} if isinstance(value, str) else value
+        written = {language_of(tag) for tag, text in texts.items() if _filled(text)}
+        lacking += [MissingTranslation(field, lang) for lang in languages if lang not in written]
+    return tuple(lacking)
 
 
 def _missing_controller(controller: Controller | None) -> list[str]:

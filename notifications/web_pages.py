@@ -73,6 +73,8 @@ class PurposeSummary:
     name: str  # already localized by the caller (pick_text)
     description: str | None
     starts_at: str | None  # RFC 3339, or None
+    #: what objecting does before and after the start (``objection_effect``), localized
+    objection_effect: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,6 +283,7 @@ def _summaries(purposes: list[PurposeSummary], language: str) -> list[dict[str, 
             "name": purpose.name,
             "description": (purpose.description or "").strip() or None,
             "date": _date(purpose.starts_at, language),
+            "objection_effect": (purpose.objection_effect or "").strip() or None,
         }
         for purpose in purposes
     ]

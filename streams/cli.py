@@ -36,9 +36,24 @@ def _parser() -> argparse.ArgumentParser:
     kafka = commands.add_parser("kafka", help="the local single-node Kafka broker")
     kafka.add_argument("action", choices=["up", "down", "status"])
 
+    check = commands.add_parser(
+        "check", help="every rule of the campaign agent, and a preview per language"
+    )
+    check.add_argument("kind", choices=["purpose", "terms"])
+    check.add_argument("file", type=Path)
+    check.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="where to write the previews (default: a new folder)",
+    )
+
     publish = commands.add_parser("publish", help="publish a purpose or a terms version")
     publish.add_argument("kind", choices=["purpose", "terms"])
     publish.add_argument("file", type=Path)
+    publish.add_argument(
+        "--force", action="store_true", help="publish even what the campaign agent would reject"
+    )
 
     demo = commands.add_parser("demo", help="the whole loop on this machine")
     demo.add_argument("--exit", action="store_true", help="stop once every notice is delivered")
@@ -116,8 +131,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_demo(settings, exit_when_done=args.exit, timeout=args.timeout)
         if args.command == "worker":
             return _worker(settings, args.loglevel)
+        if args.command == "check":
+            return _check(settings, args.kind, args.file, args.out)
         if args.command == "publish":
-            return _report(asyncio.run(publish_document(settings, args.kind, args.file)))
+            report = asyncio.run(publish_document(settings, args.kind, args.file, force=args.force))
+            return _report(report)
         if args.command == "import-users":
             return _report(asyncio.run(import_users(settings, args.file)))
         if args.command == "watch":
@@ -180,6 +198,15 @@ def _worker(settings: Settings, loglevel: str) -> int:
     worker = faust.Worker(app, loglevel=loglevel, logging_config=logging_config(loglevel))
     worker.execute_from_commandline()
     return 0
+
+
+def _check(settings: Settings, kind: str, path: Path, out: Path | None) -> int:
+    from streams.check import check_document, write_previews
+
+    report = check_document(settings, kind, path)
+    write_previews(settings, report, out)
+    print("\n".join(report.lines()), file=sys.stdout if report.ok else sys.stderr)
+    return 0 if report.ok else 1
 
 
 def _report(report: PublishReport) -> int:

@@ -31,6 +31,7 @@ from notifications.events import (
     decode,
     encode,
 )
+from notifications.preview import problems
 from streams import kafka
 from streams.admin import ensure_topics
 from streams.settings import Settings
@@ -47,6 +48,8 @@ class PublishReport:
     published: int = 0
     invalid: int = 0
     errors: list[str] = field(default_factory=list)
+    #: what was published anyway (``--force``)
+    warnings: list[str] = field(default_factory=list)
 
     def refuse(self, where: str, error: InvalidEvent | str) -> None:
         self.invalid += 1
@@ -54,7 +57,7 @@ class PublishReport:
             self.errors.append(f"{where}: {error}")
 
     def summary(self) -> str:
-        lines = list(self.errors)
+        lines = [*self.warnings, *self.errors]
         if self.invalid > len(self.errors):
             lines.append(f"... and {self.invalid - len(self.errors)} more invalid records")
         verdict = f"published {self.published} record(s) to {self.topic}"
@@ -74,8 +77,8 @@ def _document_key(event: PurposeDeclared | TermsPublished) -> str:
     return event.purpose_id if isinstance(event, PurposeDeclared) else event.document_id
 
 
-def read_document(kind: str, path: Path) -> tuple[bytes, bytes] | InvalidEvent:
-    """Validate one purpose or terms file; return (key, value) or the error."""
+def parse_document(kind: str, path: Path) -> PurposeDeclared | TermsPublished | InvalidEvent:
+    """One purpose or terms file as the workers' parser reads it, or the error."""
     topic, expected = DOCUMENT_KINDS[kind]
     try:
         event = decode(topic, None, path.read_bytes())
@@ -83,17 +86,46 @@ def read_document(kind: str, path: Path) -> tuple[bytes, bytes] | InvalidEvent:
         return exc
     if not isinstance(event, expected):
         return InvalidEvent("type", f"a {kind} file must hold a {expected.__name__} event")
+    assert isinstance(event, PurposeDeclared | TermsPublished)
+    return event
+
+
+def read_document(kind: str, path: Path) -> tuple[bytes, bytes] | InvalidEvent:
+    """Validate one purpose or terms file; return (key, value) or the error."""
+    event = parse_document(kind, path)
+    if isinstance(event, InvalidEvent):
+        return event
     return _document_key(event).encode(), encode(event)
 
 
-async def publish_document(settings: Settings, kind: str, path: Path) -> PublishReport:
-    """Publish one purpose or terms file, if it is valid."""
+async def publish_document(
+    settings: Settings, kind: str, path: Path, *, force: bool = False
+) -> PublishReport:
+    """Publish one purpose or terms file, if it is valid and the campaign agent would accept it.
+
+    What the agent would reject (``notifications.preview.problems``: missing
+    Art. 13 content, a missing language, a short notice period) is refused,
+    each problem named with its field; ``force`` publishes it anyway (a
+    correction the operator intends), the problems still reported.
+    """
     topic = DOCUMENT_KINDS[kind][0]
     report = PublishReport(topic)
-    checked = read_document(kind, path)
-    if isinstance(checked, InvalidEvent):
-        report.refuse(str(path), checked)
+    event = parse_document(kind, path)
+    if isinstance(event, InvalidEvent):
+        report.refuse(str(path), event)
         return report
+    found = problems(event, min_notice_days=settings.min_notice_days)
+    if found and not force:
+        for problem in found:
+            report.errors.append(f"{path}: {problem}")
+        report.invalid = 1
+        report.errors.append(
+            f"{path}: the campaign agent would reject it; `preavis check {kind} {path}` "
+            "shows previews, --force publishes anyway"
+        )
+        return report
+    report.warnings = [f"{path}: published with --force: {problem}" for problem in found]
+    checked = _document_key(event).encode(), encode(event)
     await ensure_topics(settings)
     producer = _producer(settings)
     await producer.start()

@@ -25,6 +25,7 @@ from notifications import topic_names as names
 from notifications.errors import InvalidEvent
 from notifications.events import PurposeDeclared, TermsPublished, decode
 from notifications.i18n import pick_text
+from notifications.languages import written_languages
 from notifications.web_pages import PurposeSummary
 from streams import kafka
 from streams.settings import Settings
@@ -62,13 +63,31 @@ class PurposeCatalog:
             name=pick_text(change.get("name"), language) or purpose_id,
             description=pick_text(change.get("description"), language),
             starts_at=change.get("starts_at"),
+            objection_effect=pick_text(change.get("objection_effect"), language),
         )
 
-    def controller_name(self, campaign_id: str | None, purposes: list[str]) -> str | None:
+    def written_languages(self, purposes: list[str]) -> frozenset[str]:
+        """The languages every text of every one of ``purposes`` is written in (one email, one
+        language: :func:`notifications.languages.notice_language` picks among them)."""
+        written: frozenset[str] | None = None
+        for purpose_id in purposes:
+            change = self.purposes.get(purpose_id)
+            if change is not None:
+                languages = written_languages(change, "purpose")
+                written = languages if written is None else written & languages
+        return written if written is not None else frozenset({"en"})
+
+    def controller(self, campaign_id: str | None, purposes: list[str]) -> dict[str, Any]:
+        """The controller of the campaign (or of the first purpose), ``{}`` when unknown."""
         change = self.changes.get(campaign_id or "") or (
             self.purposes.get(purposes[0]) if purposes else None
         )
-        return ((change or {}).get("controller") or {}).get("name")
+        controller = (change or {}).get("controller")
+        return controller if isinstance(controller, dict) else {}
+
+    def controller_name(self, campaign_id: str | None, purposes: list[str]) -> str | None:
+        name = self.controller(campaign_id, purposes).get("name")
+        return name if isinstance(name, str) else None
 
 
 async def follow(catalog: PurposeCatalog, settings: Settings, partitions: int) -> None:

@@ -39,9 +39,13 @@ _MAKE_ONE = "e.g. `openssl rand -hex 32`"
 
 
 def is_local_host(host: str) -> bool:
-    """``localhost``, ``*.localhost``, a loopback or unspecified address (127.x, ::1, 0.0.0.0)."""
+    """``localhost``, ``*.localhost``, ``*.local``, a loopback or unspecified address.
+
+    ``.local`` is multicast DNS (RFC 6762): a name only the local network
+    resolves, as useless in an email as ``localhost`` (127.x, ::1, 0.0.0.0 too).
+    """
     name = host.strip().strip("[]").rstrip(".").lower()
-    if name == "localhost" or name.endswith(".localhost"):
+    if name in ("localhost", "local") or name.endswith((".localhost", ".local")):
         return True
     try:
         address = ipaddress.ip_address(name)

@@ -9,7 +9,29 @@ repeatable: the AI training purpose is published on 2 March 2026 and starts
 
 from __future__ import annotations
 
+import copy
+import json
+from pathlib import Path
 from typing import Any
+
+_EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+# The operator's texts in every language an EEA audience needs: the demo's own
+# (examples/), so that what the tests send is what `preavis check` passes.
+_PURPOSE = json.loads((_EXAMPLES / "purpose-ai-training.json").read_text(encoding="utf-8"))
+_TERMS = json.loads((_EXAMPLES / "terms-2026.json").read_text(encoding="utf-8"))
+_PURPOSE_TEXTS: dict[str, dict[str, str]] = {
+    field: _PURPOSE[field]
+    for field in (
+        "name",
+        "description",
+        "legitimate_interest",
+        "retention",
+        "recipients",
+        "transfers",
+        "objection_effect",
+    )
+}
+_TERMS_TEXTS: dict[str, dict[str, str]] = {field: _TERMS[field] for field in ("title", "summary")}
 
 PUBLISHED_AT = "2026-03-02T09:00:00Z"
 STARTS_AT = "2026-04-16T09:00:00Z"  # PUBLISHED_AT + 45 days
@@ -33,41 +55,29 @@ def controller(**overrides: Any) -> dict[str, Any]:
 
 
 def purpose_declared(**overrides: Any) -> dict[str, Any]:
-    """Training an AI system on public content, on legitimate interest, for the EEA."""
+    """Training an AI system on public content, on legitimate interest, for the EEA.
+
+    Its texts are in every language the EEA needs (those of examples/).
+    """
+    return copy.deepcopy(_purpose(**overrides))
+
+
+def _purpose(**overrides: Any) -> dict[str, Any]:
     return {
         "type": "purpose.declared",
         "schema_version": 1,
         "purpose_id": "ai-training",
         "version": 1,
-        "name": {
-            "en": "Training our AI models",
-            "fr": "Entraînement de nos modèles d'IA",
-            "de": "Training unserer KI-Modelle",
-        },
-        "description": {
-            "en": "We will use the posts and comments you made public to train the AI models "
-            "behind our writing assistant.",
-            "fr": "Nous utiliserons les publications et commentaires que vous avez rendus publics "
-            "pour entraîner les modèles d'IA de notre assistant de rédaction.",
-            "de": "Wir werden Ihre öffentlichen Beiträge und Kommentare verwenden, um die "
-            "KI-Modelle unseres Schreibassistenten zu trainieren.",
-        },
+        "name": _PURPOSE_TEXTS["name"],
+        "description": _PURPOSE_TEXTS["description"],
         "data_use": "train_ai_system",
         "legal_basis": "legitimate_interest",
-        "legitimate_interest": {
-            "en": "Improving the writing assistant for the people who use it.",
-            "fr": "Améliorer l'assistant de rédaction pour les personnes qui l'utilisent.",
-        },
+        "legitimate_interest": _PURPOSE_TEXTS["legitimate_interest"],
         "data_categories": ["user.content.public"],
-        "retention": {
-            "en": "Training copies are deleted 12 months after training.",
-            "fr": "Les copies d'entraînement sont supprimées 12 mois après l'entraînement.",
-        },
-        "recipients": {
-            "en": "No one outside Example Platform SAS.",
-            "fr": "Personne en dehors d'Example Platform SAS.",
-        },
-        "transfers": {"en": "None: training runs in the EU."},
+        "retention": _PURPOSE_TEXTS["retention"],
+        "recipients": _PURPOSE_TEXTS["recipients"],
+        "transfers": _PURPOSE_TEXTS["transfers"],
+        "objection_effect": _PURPOSE_TEXTS["objection_effect"],
         "audience": {"countries": ["EEA"], "min_age": 18},
         "starts_at": STARTS_AT,
         "published_at": PUBLISHED_AT,
@@ -78,17 +88,17 @@ def purpose_declared(**overrides: Any) -> dict[str, Any]:
 
 
 def terms_published(**overrides: Any) -> dict[str, Any]:
+    return copy.deepcopy(_terms(**overrides))
+
+
+def _terms(**overrides: Any) -> dict[str, Any]:
     return {
         "type": "terms.published",
         "schema_version": 1,
         "document_id": "terms-of-service",
         "version": "2026-04",
-        "title": {"en": "Terms of Service", "fr": "Conditions d'utilisation"},
-        "summary": {
-            "en": "We now train AI models on public posts; you can object at any time.",
-            "fr": "Nous entraînons désormais des modèles d'IA sur les publications publiques ; "
-            "vous pouvez vous y opposer à tout moment.",
-        },
+        "title": _TERMS_TEXTS["title"],
+        "summary": _TERMS_TEXTS["summary"],
         "url": "https://example.com/terms/2026-04",
         "published_at": PUBLISHED_AT,
         "effective_at": STARTS_AT,

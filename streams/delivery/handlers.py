@@ -20,6 +20,7 @@ start date has passed.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -38,8 +39,14 @@ from notifications.directory import DirectoryEntry
 from notifications.errors import InvalidEvent
 from notifications.internal_events import NoticeJob, NoticeRetry, encode_internal
 from notifications.links import LinkKeys, TokenClaims, objection_url, sign_token
-from notifications.mime import HeaderInjection, InvalidAddress, build_notice, message_id_for
-from notifications.render import NoticeContext, pick_language
+from notifications.mime import (
+    HeaderInjection,
+    InvalidAddress,
+    build_notice,
+    message_id_for,
+    sender,
+)
+from notifications.render import NoticeContext
 from notifications.smtp_reply import Outcome, SendResult
 from streams.delivery.ports import DeliveryPorts, KnownCampaign, LinkMaker, RetryPorts
 from streams.delivery.records import (
@@ -166,6 +173,17 @@ def render(
     locale = recipient.entry.get("locale") or "en"
     email = recipient.entry.get("email") or ""
     try:
+        # The objection page speaks the notice's language: the one whole language
+        # the operator wrote that suits this reader (notifications.languages).
+        unlinked = NoticeContext(
+            campaign_id=job.campaign_id,
+            kind=recipient.kind,
+            change=recipient.change,
+            locale=locale,
+            objection_url=None,
+            country=recipient.entry.get("country"),
+        )
+        language = ports.renderer.language_for(unlinked)
         notice = ports.renderer.render(
             NoticeContext(
                 campaign_id=job.campaign_id,
@@ -173,16 +191,20 @@ def render(
                 change=recipient.change,
                 locale=locale,
                 objection_url=ports.link_for(
-                    job.user_id, recipient.purposes, job.campaign_id, pick_language(locale)
+                    job.user_id, recipient.purposes, job.campaign_id, language
                 ),
+                country=recipient.entry.get("country"),
             )
         )
     except InvalidEvent as exc:  # validated at intake; this is a last line of defence
         return AttemptRecord(Outcome.FAILED, f"cannot render: {exc}", attempt)
+    controller = recipient.change.get("controller")
+    controller = controller if isinstance(controller, Mapping) else {}
+    name, contact = controller.get("name"), controller.get("contact_email")
     message_id = message_id_for(job.campaign_id, job.user_id, ports.mail_domain)
     try:
         message = build_notice(
-            from_header=ports.mail_from,
+            from_header=sender(name if isinstance(name, str) else None, ports.mail_from),
             to_address=email,
             subject=notice.subject,
             text=notice.text,
@@ -191,6 +213,7 @@ def render(
             message_id=message_id,
             campaign_id=job.campaign_id,
             date=ports.clock(),
+            reply_to=contact if isinstance(contact, str) else None,
         )
     except InvalidAddress:
         return AttemptRecord(Outcome.SUPPRESSED, "invalid_email", attempt)

@@ -39,6 +39,10 @@ class Renderer(Protocol):
 
     def render(self, context: NoticeContext) -> RenderedNotice: ...
 
+    def language_for(self, context: NoticeContext) -> str:
+        """The language ``render`` writes ``context``'s notice in (for the objection link)."""
+        ...
+
 
 class LinkMaker(Protocol):
     """The signed objection link of a notice, or ``None`` when there is nothing to object to."""

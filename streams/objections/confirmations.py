@@ -13,14 +13,16 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parseaddr
 from typing import Protocol
 
 from notifications.backoff import backoff_delay
-from notifications.i18n import pick_language
+from notifications.languages import notice_language
 from notifications.mime import HeaderInjection, build_notice, message_id_for
+from notifications.mime import sender as from_header
 from notifications.smtp import Outcome, SendResult
 from notifications.web_pages import Email, PurposeSummary, WebPages
 from streams.objections.handlers import Confirmation
@@ -39,14 +41,28 @@ class Relay(Protocol):
 
 
 async def send_email(
-    relay: Relay, mail_from: str, to_address: str, email: Email, kind: str, reference: str
+    relay: Relay,
+    mail_from: str,
+    to_address: str,
+    email: Email,
+    kind: str,
+    reference: str,
+    *,
+    controller: Mapping[str, object] | None = None,
 ) -> bool:
-    """Send ``email``; True once the relay accepted it."""
+    """Send ``email``; True once the relay accepted it.
+
+    With the ``controller`` known, the email comes from its name and replies
+    go to its ``contact_email`` (the email says "reply to this message").
+    """
     sender = parseaddr(mail_from)[1]
     domain = sender.rpartition("@")[2] or "localhost"
+    name = (controller or {}).get("name")
+    contact = (controller or {}).get("contact_email")
     try:
         message = build_notice(
-            from_header=mail_from,
+            from_header=from_header(name if isinstance(name, str) else None, mail_from),
+            reply_to=contact if isinstance(contact, str) else None,
             to_address=to_address,
             subject=email.subject,
             text=email.text,
@@ -73,12 +89,20 @@ async def send_email(
 async def send_confirmation(
     relay: Relay, mail_from: str, catalog: PurposeCatalog, confirmation: Confirmation
 ) -> None:
-    """Tell the user which objections were just recorded."""
-    language = pick_language(confirmation.locale)
+    """Tell the user which objections were just recorded, and what objecting changes.
+
+    In one language, like the notice: the reader's, where the operator wrote
+    every text of the purposes in it (:func:`notifications.languages.notice_language`).
+    """
     purposes = confirmation.purposes
+    written = catalog.written_languages(purposes)
+    language = notice_language(confirmation.locale, confirmation.country, written)
     summaries = [catalog.summary(p, language) for p in purposes]
-    controller = catalog.controller_name(confirmation.request.campaign_id, purposes)
-    email = PAGES.objection_confirmed_email(language, summaries, controller)
+    controller = catalog.controller(confirmation.request.campaign_id, purposes)
+    name = controller.get("name")
+    email = PAGES.objection_confirmed_email(
+        language, summaries, name if isinstance(name, str) else None
+    )
     await send_email(
         relay,
         mail_from,
@@ -86,6 +110,7 @@ async def send_confirmation(
         email,
         "objection-confirmation",
         confirmation.request.request_id,
+        controller=controller,
     )
 
 

@@ -57,6 +57,8 @@ class Confirmation:
     request: ObjectionRequest
     purposes: list[str]
     locale: str
+    #: the user's country: its language, when the operator did not write the locale's
+    country: str | None = None
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,7 @@ async def handle_request(
     address = entry.get("email") if entry else None
     if entry and address:
         locale = entry.get("locale") or request.language
-        ports.confirm(Confirmation(address, request, fresh, locale))
+        ports.confirm(Confirmation(address, request, fresh, locale, entry.get("country")))
 
 
 async def handle_platform_record(

@@ -20,7 +20,7 @@ from tests.support.kafka import declare_purpose, produce, read_topic
 from tests.support.mail import received
 from tests.support.worker import WorkerProcess
 
-LOCALES = ["en", "fr", "fr-BE", "de", "es", "it", "nl", "pl", "pt-BR"]
+LOCALES = ["en", "fr", "fr-BE", "de", "es", "it", "nl", "pl", "ja-JP"]
 
 
 def body(message: email.message.EmailMessage, subtype: str) -> str:
@@ -59,9 +59,15 @@ async def test_published_purpose_becomes_one_email_per_user(
     for user in users[:27]:
         message = by_to[user["email"]]
         assert message["X-Preavis-Campaign"] == "purpose:ai-training:v1"
-        assert message["Content-Language"] == {"fr-BE": "fr", "pt-BR": "en"}.get(
+        # Japanese is not shipped: the language of the reader's country (France)
+        assert message["Content-Language"] == {"fr-BE": "fr", "ja-JP": "fr"}.get(
             user["locale"], user["locale"]
         )
+        # from the controller, at the configured sender; replies reach the controller
+        assert message["From"].addresses[0].display_name == "Example Platform SAS"
+        assert message["From"].addresses[0].addr_spec == "privacy@platform.example"
+        assert str(message["Reply-To"]) == "privacy@example.com"
+        assert str(message["Subject"]).startswith(purpose["name"][message["Content-Language"]])
         assert message.get_content_type() == "multipart/alternative"
         text, html = body(message, "plain"), body(message, "html")
         link = re.search(r"https?://\S+/o/[A-Za-z0-9_.\-]+", text)

@@ -87,3 +87,24 @@ async def test_import_publishes_valid_lines_and_names_the_invalid_ones(
     assert "published 3 record(s) to users; refused 2 invalid record(s)" in result.stderr
     records = await read_topic(names.TOPIC_USERS, settle=1.5)
     assert sorted(r.key or b"" for r in records) == [b"imp-1", b"imp-3", b"imp-4"]
+
+
+async def test_what_the_campaign_agent_would_reject_is_published_only_with_force(
+    clean_topics: None, worker_env: dict[str, str], tmp_path: Path
+) -> None:
+    purpose = examples.without(examples.purpose_declared(), "objection_effect")
+    path = tmp_path / "purpose.json"
+    path.write_text(json.dumps(purpose))
+
+    refused = preavis(worker_env, "publish", "purpose", str(path))
+    assert refused.returncode == 1
+    assert "objection_effect: missing" in refused.stderr
+    assert "--force" in refused.stderr
+    assert await read_topic(names.TOPIC_PURPOSES, settle=1.5) == []
+
+    forced = preavis(worker_env, "publish", "purpose", str(path), "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert "published with --force: objection_effect" in forced.stdout
+    [record] = await read_topic(names.TOPIC_PURPOSES, until=lambda rs: len(rs) >= 1)
+    assert record.json["purpose_id"] == "ai-training"
+    assert "objection_effect" not in record.json

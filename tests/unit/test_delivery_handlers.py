@@ -32,7 +32,7 @@ from notifications.internal_events import (
     NoticeRetry,
     decode_internal,
 )
-from notifications.links import LinkKeys
+from notifications.links import LinkKeys, verify_token
 from notifications.render import NoticeRenderer
 from notifications.smtp_reply import Outcome, SendResult
 from streams.delivery.handlers import (
@@ -398,3 +398,34 @@ async def test_a_due_retry_puts_its_job_back_in_its_partition() -> None:
     [sent] = jobs.sent
     assert (sent.key, sent.partition, sent.acked) == (USER.encode(), PARTITION, True)
     assert decode_internal(TOPIC_JOBS, sent.key, sent.value) == retry.job
+
+
+async def test_the_notice_comes_from_the_controller_and_replies_go_to_its_contact() -> None:
+    h = Harness()
+    h.add_user()
+    await h.run(job())
+    [(envelope_sender, _, message)] = h.sender.sent
+    mail = email.message_from_bytes(message, policy=email.policy.default)
+    [sender] = mail["From"].addresses
+    assert (sender.display_name, sender.addr_spec) == ("Example Platform SAS", envelope_sender)
+    assert str(mail["Reply-To"]) == "privacy@example.com"
+    # the objection page speaks the notice's language
+    text = mail.get_body(("plain",))
+    assert text is not None
+    token = text.get_content().split("https://preavis.example.org/o/")[1].split()[0]
+    claims = verify_token(LinkKeys(b"k" * 32), token)
+    assert claims.language == "fr"
+
+
+async def test_a_controller_address_unfit_for_reply_to_fails_the_notice_not_the_reader() -> None:
+    h = Harness()
+    h.add_user()
+    change = examples.purpose_declared(
+        controller=examples.controller(contact_email="privé@example.com")
+    )
+    h.shards[str(PARTITION)] = {CAMPAIGN: {"kind": "purpose", "change": change}}
+    await h.run(job())
+    assert h.sender.sent == []
+    [event] = h.delivery_events()
+    assert event.status == "failed" and "Reply-To" in (event.reason or "")
+    assert USER not in h.suppression

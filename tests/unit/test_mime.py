@@ -11,7 +11,13 @@ from typing import Any
 import pytest
 
 from notifications.errors import PreavisError
-from notifications.mime import HeaderInjection, InvalidAddress, build_notice, message_id_for
+from notifications.mime import (
+    HeaderInjection,
+    InvalidAddress,
+    build_notice,
+    message_id_for,
+    sender,
+)
 
 TEXT = (
     "Bonjour,\n\nNous utiliserons vos publications pour entraîner nos modèles d'IA.\n"
@@ -277,3 +283,40 @@ def test_message_id_for_is_stable_and_per_user() -> None:
     for domain in ("", "exa mple.org", "example.org>", "example.org\r\nBcc: x"):
         with pytest.raises(HeaderInjection):
             message_id_for("c", "u", domain)
+
+
+def test_reply_to_is_the_controller_s_address() -> None:
+    message = parse(notice(reply_to="privacy@example.com"))
+    assert str(message["Reply-To"]) == "privacy@example.com"
+    assert parse(notice())["Reply-To"] is None
+    assert_lines(notice(reply_to="privacy@example.com"))
+
+
+@pytest.mark.parametrize(
+    "reply_to", ["two@example.com, three@example.com", "privé@example.com", "x@y\r\nBcc: z@w", ""]
+)
+def test_a_bad_reply_to_is_the_campaign_s_fault_not_the_reader_s(reply_to: str) -> None:
+    """HeaderInjection, never InvalidAddress (which would suppress the reader)."""
+    with pytest.raises(HeaderInjection) as raised:
+        notice(reply_to=reply_to)
+    assert not isinstance(raised.value, InvalidAddress)
+    assert "Reply-To" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("Example Platform SAS", "Example Platform SAS"),
+        ('Acme "Labs", Inc.', 'Acme "Labs", Inc.'),
+        ("Société Exemple", "Société Exemple"),
+        ("Back\\slash", "Back\\slash"),
+    ],
+)
+def test_the_sender_is_the_controller_at_the_configured_address(name: str, shown: str) -> None:
+    header = sender(name, "Privacy Team <privacy@platform.example>")
+    (parsed,) = parse(notice(from_header=header))["From"].addresses
+    assert (parsed.display_name, parsed.addr_spec) == (shown, "privacy@platform.example")
+    assert sender(None, "Privacy Team <p@x.example>") == "Privacy Team <p@x.example>"
+    assert sender("  ", "p@x.example") == "p@x.example"
+    with pytest.raises(HeaderInjection):
+        notice(from_header=sender("Evil\r\nBcc: all@example.org", "p@x.example"))

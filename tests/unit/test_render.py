@@ -24,6 +24,7 @@ from notifications import events
 from notifications import topic_names as topics
 from notifications.errors import InvalidEvent
 from notifications.i18n import load_catalogs, placeholders
+from notifications.languages import written_languages
 from notifications.render import (
     SUPPORTED_LANGUAGES,
     NoticeContext,
@@ -198,15 +199,98 @@ def test_purpose_notice_in_every_language(renderer: NoticeRenderer, language: st
 def test_the_locale_then_its_language_then_english(renderer: NoticeRenderer) -> None:
     belgian = purpose_notice(renderer, "fr-BE")
     assert belgian.language == "fr"
-    assert belgian.subject.endswith("Entraînement de nos modèles d'IA")
+    assert belgian.subject == (
+        "Entraînement de nos modèles d'IA\u00a0: vous pouvez vous y opposer avant le 16 avril 2026"
+    )
     assert "Nous utiliserons les publications" in belgian.text
-    # transfers has only "en": the English text, marked as such for screen readers.
-    assert '<span lang="en">None: training runs in the EU.</span>' in belgian.html
+    # every operator text is in French: none marked as written in another language
+    assert escape("Aucun\u00a0: l'entraînement a lieu dans l'UE.") in belgian.html
+    assert ' lang="en"' not in belgian.html
     name = {"en": "Training our AI models", "pt": "Treino dos nossos modelos"}
     portuguese = purpose_notice(renderer, "pt-BR", name=name)
     assert portuguese.language == "en"
     assert '<html lang="en"' in portuguese.html
     assert "Training our AI models" in portuguese.subject  # no Portuguese in an English email
+
+
+def context(change: dict[str, Any], locale: str, country: str | None) -> NoticeContext:
+    return NoticeContext(CAMPAIGN, "purpose", change, locale, URL, country=country)
+
+
+@pytest.mark.parametrize(
+    ("locale", "country", "language"),
+    [
+        ("nl-BE", "BE", "nl"),  # the locale's language
+        ("ja", "BE", "fr"),  # never shipped: Belgium's first language
+        ("en", "DE", "en"),  # the locale wins over the country
+        ("xx", "AT", "de"),
+        ("xx", "US", "en"),  # no language of the table: English
+        ("", None, "en"),
+    ],
+)
+def test_the_country_s_language_before_english(
+    renderer: NoticeRenderer, locale: str, country: str | None, language: str
+) -> None:
+    notice = renderer.render(context(examples.purpose_declared(), locale, country))
+    assert notice.language == language
+    assert f'<html lang="{language}"' in notice.html
+
+
+def test_a_language_the_operator_did_not_write_whole_is_not_used(
+    renderer: NoticeRenderer,
+) -> None:
+    """German lacks one text: a German reader gets the whole notice in English, not a mix."""
+    change = examples.purpose_declared()
+    del change["retention"]["de"]
+    notice = renderer.render(context(change, "de-AT", "AT"))
+    assert notice.language == "en"
+    assert "Training copies are deleted 12 months after training." in notice.text
+    for german in examples.purpose_declared()["description"]["de"], "Widerspruch":
+        assert german not in notice.text and german not in notice.html
+    # a Belgian reading Dutch when Dutch is incomplete: French, Belgium's first language
+    del change["recipients"]["nl"]
+    assert renderer.render(context(change, "nl-BE", "BE")).language == "fr"
+
+
+#: the languages shipped that the example is written in (all but en; ga and mt are optional)
+WRITTEN = written_languages(examples.purpose_declared(), "purpose")
+
+
+@pytest.mark.parametrize(
+    "language", [lang for lang in SUPPORTED_LANGUAGES if lang in WRITTEN - {"en"}]
+)
+def test_no_english_sentence_of_the_operator_in_another_language(
+    renderer: NoticeRenderer, language: str
+) -> None:
+    change = examples.purpose_declared()
+    notice = renderer.render(context(change, language, None))
+    assert notice.language == language
+    english = [
+        text["en"]
+        for field, text in change.items()
+        if isinstance(text, dict) and "en" in text and field != "controller"
+    ]
+    assert len(english) == 7  # name, description, interest, retention, recipients, ...
+    for body in (notice.subject, flat(notice.text), flat(notice.html)):
+        for sentence in english:
+            assert sentence not in body, (language, sentence)
+            assert str(escape(sentence)) not in body, (language, sentence)
+    assert flat(change["objection_effect"][language]) in flat(notice.text)
+    heading = renderer.catalogs[language]["heading_objection_effect"]
+    assert f">{escape(heading)}</h2>" in notice.html
+    assert heading in notice.text
+
+
+def test_the_subject_says_what_and_by_when(renderer: NoticeRenderer) -> None:
+    assert purpose_notice(renderer, "en").subject == (
+        "Training our AI models: you can object before 16 April 2026"
+    )
+    assert purpose_notice(renderer, "de").subject == (
+        "Training unserer KI-Modelle: Sie können vor dem 16. April 2026 widersprechen"
+    )
+    assert terms_notice(renderer, "en").subject == (
+        "Terms of Service: new version from 16 April 2026"
+    )
 
 
 def test_purpose_notice_states_what_art_13_requires(renderer: NoticeRenderer) -> None:
@@ -271,7 +355,9 @@ def test_objection_block_absent_without_a_link(renderer: NoticeRenderer) -> None
 
 def test_terms_notice_with_added_purposes(renderer: NoticeRenderer) -> None:
     notice = terms_notice(renderer, "fr", purposes_added=["ai-training", "ads-personalisation"])
-    assert notice.subject == "Ce qui change\u00a0: Conditions d'utilisation"
+    assert notice.subject == (
+        "Conditions d'utilisation\u00a0: nouvelle version à partir du 16 avril 2026"
+    )
     for body in both(notice):
         for fragment in [
             URL,
@@ -302,7 +388,7 @@ def test_terms_notice_without_added_purposes(renderer: NoticeRenderer) -> None:
             )
         ),
     ):
-        assert notice.subject == "Changes to Terms of Service"
+        assert notice.subject == "Terms of Service: new version from 16 April 2026"
         for body in both(notice):
             assert "Your right to object" not in body
             assert URL not in body
@@ -341,12 +427,12 @@ def test_operator_text_is_data_never_template_code(renderer: NoticeRenderer) -> 
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; {date}" in html
     assert "{{ 7*7 }}" in html and "{% if true %}" in html
     assert "Evil {controller} &lt;i&gt;Co&lt;/i&gt; will use" in html
-    assert notice.subject == "How we will use your data: AI {{ 7*7 }} <b>"
+    assert notice.subject == "AI {{ 7*7 }} <b>: you can object before 16 April 2026"
 
 
 def test_subject_is_one_line(renderer: NoticeRenderer) -> None:
     notice = purpose_notice(renderer, "en", name={"en": "Two\r\nlines\u2028here"})
-    assert notice.subject == "How we will use your data: Two lines here"
+    assert notice.subject == "Two lines here: you can object before 16 April 2026"
 
 
 def test_no_line_is_too_long(renderer: NoticeRenderer) -> None:

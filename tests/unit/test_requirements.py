@@ -18,7 +18,7 @@ from notifications import events, requirements
 from notifications import topic_names as topics
 from notifications.campaign import Change, change_json, kind_of, parse_change
 from notifications.errors import InvalidEvent
-from notifications.requirements import Verdict, check_change
+from notifications.requirements import MissingTranslation, Verdict, check_change
 from tests import examples
 
 PUBLISHED = datetime.fromisoformat(examples.PUBLISHED_AT)
@@ -383,3 +383,113 @@ def test_anything_but_a_change_is_a_programming_error() -> None:
     user = events.UserUpserted(user_id="u1", country="FR")
     with pytest.raises(TypeError, match="UserUpserted"):
         check_change(user, min_notice_days=30)  # type: ignore[arg-type]
+
+
+# --- every language of the audience (Art. 12(1)) ----------------------------------------
+
+
+def only(languages: set[str], texts: dict[str, str]) -> dict[str, str]:
+    return {tag: text for tag, text in texts.items() if tag in languages}
+
+
+def test_a_text_lacking_a_language_of_the_audience_is_incomplete_translation() -> None:
+    example = examples.purpose_declared()
+    event = purpose(
+        audience={"countries": ["FR", "BE", "FI"]},
+        description=only({"en", "fr", "de", "fi"}, example["description"]),
+        recipients=only({"en", "fr", "nl", "fi", "sv"}, example["recipients"]),
+    )
+    verdict = check_purpose(event)
+    assert not verdict.accepted
+    assert verdict.missing == () and verdict.notice_period is None
+    assert verdict.languages == ("en", "de", "fi", "fr", "nl", "sv")
+    [alert] = verdict.alerts()
+    assert alert["code"] == "incomplete_translation"
+    assert alert["severity"] == "critical"
+    assert alert["details"]["missing"] == [
+        {"field": "description", "language": "nl"},
+        {"field": "description", "language": "sv"},
+        {"field": "recipients", "language": "de"},
+    ]
+    assert "description in nl" in alert["message"]
+
+
+def test_only_the_audience_s_languages_are_required() -> None:
+    example = examples.purpose_declared()
+    texts = {
+        field: only({"en", "de"}, example[field])
+        for field in (
+            "name",
+            "description",
+            "legitimate_interest",
+            "retention",
+            "recipients",
+            "transfers",
+            "objection_effect",
+        )
+    }
+    assert check_purpose(purpose(audience={"countries": ["AT", "DE", "LI"]}, **texts)).accepted
+    assert check_purpose(
+        purpose(
+            audience={"countries": ["IE", "MT", "US"]},
+            **{field: only({"en"}, text) for field, text in texts.items()},
+        )
+    ).accepted
+    # an audience of every country needs every language of the table
+    verdict = check_purpose(purpose(audience={}, **texts))
+    assert not verdict.accepted
+    assert len(verdict.languages) == 24
+    assert MissingTranslation("name", "nb") in verdict.missing_translations
+
+
+def test_a_regional_tag_and_the_no_alias_count_for_their_language() -> None:
+    example = examples.purpose_declared()
+    event = purpose(audience={"countries": ["NO", "BE"]})
+    texts = {}
+    for field in ("name", "description", "legitimate_interest", "retention", "recipients",
+                  "transfers", "objection_effect"):  # fmt: skip
+        text = example[field]
+        texts[field] = {
+            "en": text["en"], "no": text["nb"], "fr-BE": text["fr"], "nl-BE": text["nl"],
+            "de": text["de"],
+        }  # fmt: skip
+    assert check_purpose(event.model_copy(update=texts)).accepted
+
+
+def test_terms_lacking_a_language_are_incomplete_translation() -> None:
+    verdict = check_terms(terms(title={"en": "Terms of Service", "fr": "Conditions"},
+                                audience={"countries": ["FR", "PL"]}))  # fmt: skip
+    [alert] = verdict.alerts()
+    assert alert["code"] == "incomplete_translation"
+    assert alert["details"]["missing"] == [{"field": "title", "language": "pl"}]
+
+
+def test_a_blank_translation_is_missing_and_untranslated() -> None:
+    event = purpose(audience={"countries": ["PL"]})
+    blank = event.model_copy(update={"retention": {"en": "Deleted after a year.", "pl": " "}})
+    verdict = check_purpose(blank)
+    assert "retention.pl" in verdict.missing
+    assert [m.as_json() for m in verdict.missing_translations] == [
+        {"field": "retention", "language": "pl"}
+    ]
+    assert [alert["code"] for alert in verdict.alerts()] == [
+        "incomplete_notice",
+        "incomplete_translation",
+    ]
+
+
+# --- what an objection changes (objection_effect) -------------------------------------
+
+
+def test_a_training_purpose_needs_objection_effect() -> None:
+    verdict = check_purpose(purpose("objection_effect"))
+    assert verdict.missing == ("objection_effect",)
+    [alert] = verdict.alerts()
+    assert alert["code"] == "incomplete_notice"
+    assert "objection_effect" in alert["message"]
+    child = purpose("objection_effect", data_use="train_ai_system.fine_tuning")
+    assert check_purpose(child).missing == ("objection_effect",)
+
+
+def test_objection_effect_is_optional_for_other_uses() -> None:
+    assert check_purpose(purpose("objection_effect", data_use="personalize")).accepted
