@@ -41,6 +41,8 @@ MAX_GROUPS = 1024
 class Renderer(Protocol):
     def render(self, context: NoticeContext) -> RenderedNotice: ...
 
+    def language_for(self, context: NoticeContext) -> str: ...
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Template:
@@ -57,6 +59,10 @@ class CachedRenderer:
         self._renderer = renderer
         self._max_groups = max_groups
         self._groups: OrderedDict[Hashable, _Template] = OrderedDict()
+
+    def language_for(self, context: NoticeContext) -> str:
+        """The language the wrapped renderer writes ``context``'s notice in."""
+        return self._renderer.language_for(context)
 
     def render(self, context: NoticeContext) -> RenderedNotice:
         """The notice of ``context``, exactly what the wrapped renderer would return."""

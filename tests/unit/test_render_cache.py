@@ -23,6 +23,9 @@ class Counting:
         self.calls += 1
         return self.renderer.render(context)
 
+    def language_for(self, context: NoticeContext) -> str:
+        return self.renderer.language_for(context)
+
 
 @pytest.fixture(scope="module")
 def renderer() -> NoticeRenderer:
@@ -87,6 +90,9 @@ class Wrapping:
         url = context.objection_url or ""
         text = "Object here: " + "\n".join(url[i : i + 30] for i in range(0, len(url), 30))
         return RenderedNotice("en", "Subject", text, f"<p>{url.upper()}</p>")
+
+    def language_for(self, context: NoticeContext) -> str:
+        return "en"
 
 
 def test_a_template_that_transforms_the_link_is_rendered_in_full() -> None:
