@@ -14,22 +14,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+from notifications.languages import OPERATOR_TEXT_FIELDS
+
 _EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 # The operator's texts in every language an EEA audience needs: the demo's own
 # (examples/), so that what the tests send is what `preavis check` passes.
 _PURPOSE = json.loads((_EXAMPLES / "purpose-ai-training.json").read_text(encoding="utf-8"))
 _TERMS = json.loads((_EXAMPLES / "terms-2026.json").read_text(encoding="utf-8"))
 _PURPOSE_TEXTS: dict[str, dict[str, str]] = {
-    field: _PURPOSE[field]
-    for field in (
-        "name",
-        "description",
-        "legitimate_interest",
-        "retention",
-        "recipients",
-        "transfers",
-        "objection_effect",
-    )
+    field: _PURPOSE[field] for field in OPERATOR_TEXT_FIELDS["purpose"]
 }
 _TERMS_TEXTS: dict[str, dict[str, str]] = {field: _TERMS[field] for field in ("title", "summary")}
 

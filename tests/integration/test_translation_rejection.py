@@ -15,20 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from notifications import topic_names as names
+from notifications.languages import OPERATOR_TEXT_FIELDS
 from tests import examples
 from tests.support.kafka import declare_purpose, produce, read_topic
 from tests.support.mail import received
 from tests.support.worker import WorkerProcess
 
-TEXT_FIELDS = (
-    "name",
-    "description",
-    "legitimate_interest",
-    "retention",
-    "recipients",
-    "transfers",
-    "objection_effect",
-)
+TEXT_FIELDS = OPERATOR_TEXT_FIELDS["purpose"]
 
 
 async def test_a_missing_language_rejects_the_campaign_and_sends_nothing(

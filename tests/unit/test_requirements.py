@@ -18,6 +18,7 @@ from notifications import events, requirements
 from notifications import topic_names as topics
 from notifications.campaign import Change, change_json, kind_of, parse_change
 from notifications.errors import InvalidEvent
+from notifications.languages import OPERATOR_TEXT_FIELDS
 from notifications.requirements import MissingTranslation, Verdict, check_change
 from tests import examples
 
@@ -416,18 +417,7 @@ def test_a_text_lacking_a_language_of_the_audience_is_incomplete_translation() -
 
 def test_only_the_audience_s_languages_are_required() -> None:
     example = examples.purpose_declared()
-    texts = {
-        field: only({"en", "de"}, example[field])
-        for field in (
-            "name",
-            "description",
-            "legitimate_interest",
-            "retention",
-            "recipients",
-            "transfers",
-            "objection_effect",
-        )
-    }
+    texts = {field: only({"en", "de"}, example[field]) for field in OPERATOR_TEXT_FIELDS["purpose"]}
     assert check_purpose(purpose(audience={"countries": ["AT", "DE", "LI"]}, **texts)).accepted
     assert check_purpose(
         purpose(
