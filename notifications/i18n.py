@@ -4,11 +4,14 @@ Pure functions, no clock: the same input always gives the same words, so that
 the hash of a rendered notice proves what was sent.
 
 - A locale gets its language when preavis speaks it, else English
-  (``fr-BE`` -> ``fr``, ``pt-BR`` -> ``en``); case and ``_`` do not matter.
+  (``fr-BE`` -> ``fr``, ``no`` -> ``nb``, ``ja-JP`` -> ``en``); case and ``_``
+  do not matter. preavis speaks the 26 languages of the EEA.
 - An operator text (a ``Localized``) is taken for the exact locale, then its
   language, then ``en`` (which the contract requires).
 - A date is the UTC date of the moment, written the way the language writes
-  it (``16. April 2026``, ``1er avril 2026``, Polish genitive months).
+  it (``16. April 2026``, ``1er avril 2026``, ``2026. április 16.``), from the
+  language's data file (:func:`language_data`), which also holds its glossary
+  of GDPR terms and the plain phrases of the data categories.
 - The UI strings of each language live in ``templates/email/i18n/<lang>.json``;
   every catalog must have exactly the keys (and placeholders) of ``en.json``.
 """
@@ -19,41 +22,96 @@ import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
-SUPPORTED_LANGUAGES: tuple[str, ...] = ("en", "fr", "de", "es", "it", "nl", "pl")
+from notifications.languages import language_of
+
 FALLBACK_LANGUAGE = "en"
 
-_MONTHS: dict[str, tuple[str, ...]] = {
-    language: tuple(names.split())
-    for language, names in {
-        "en": "January February March April May June July August September October November "
-        "December",
-        "fr": "janvier février mars avril mai juin juillet août septembre octobre novembre "
-        "décembre",
-        "de": "Januar Februar März April Mai Juni Juli August September Oktober November Dezember",
-        "es": "enero febrero marzo abril mayo junio julio agosto septiembre octubre noviembre "
-        "diciembre",
-        "it": "gennaio febbraio marzo aprile maggio giugno luglio agosto settembre ottobre "
-        "novembre dicembre",
-        "nl": "januari februari maart april mei juni juli augustus september oktober november "
-        "december",
-        # Polish dates take the genitive: "16 kwietnia", never "16 kwiecień".
-        "pl": "stycznia lutego marca kwietnia maja czerwca lipca sierpnia września października "
-        "listopada grudnia",
-    }.items()
-}
+#: Where each language's own data lives: its months, its date pattern, the
+#: glossary of GDPR terms its catalogs use and the plain phrases of the data
+#: categories (``notifications/data/languages/<lang>.json``, package data).
+LANGUAGE_DATA_FOLDER: Final = Path(__file__).parent / "data" / "languages"
 
-_DATE_PATTERNS: dict[str, str] = {
-    "en": "{day} {month} {year}",
-    "fr": "{day} {month} {year}",
-    "de": "{day}. {month} {year}",
-    "es": "{day} de {month} de {year}",
-    "it": "{day} {month} {year}",
-    "nl": "{day} {month} {year}",
-    "pl": "{day} {month} {year}",
-}
+#: The four terms of the GDPR whose official wording each language's catalog must use.
+GLOSSARY_TERMS: Final = (
+    "legitimate_interest",
+    "data_controller",
+    "supervisory_authority",
+    "right_to_object",
+)
+
+
+class LanguageData(NamedTuple):
+    """What preavis knows of one language beyond its sentence catalogs."""
+
+    language: str
+    name: str
+    months: tuple[str, ...]
+    date_pattern: str
+    first_day: str | None
+    glossary_source: str
+    glossary: Mapping[str, tuple[str, ...]]
+    data_categories: Mapping[str, str]
+
+
+def _read_language_data(path: Path) -> LanguageData:
+    """One language's file, checked: a wrong file fails at start-up, naming itself."""
+    with path.open(encoding="utf-8") as file:
+        raw = json.load(file)
+    language = path.stem
+    try:
+        months = tuple(raw["months"])
+        if len(months) != 12 or not all(isinstance(month, str) for month in months):
+            raise ValueError("months must be 12 strings")
+        pattern = raw["date_pattern"]
+        if placeholders(pattern) != {"day", "month", "year"}:
+            raise ValueError("date_pattern must hold {day}, {month} and {year}")
+        glossary = {term: tuple(raw["glossary"][term]) for term in GLOSSARY_TERMS}
+        categories = {str(key): str(phrase) for key, phrase in raw["data_categories"].items()}
+        return LanguageData(
+            language=language,
+            name=str(raw["language"]),
+            months=months,
+            date_pattern=pattern,
+            first_day=raw.get("first_day"),
+            glossary_source=str(raw["glossary_source"]),
+            glossary=glossary,
+            data_categories=categories,
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"language data {path.name}: {exc}") from exc
+
+
+def _shipped_languages(folder: Path) -> tuple[str, ...]:
+    found = sorted(path.stem for path in folder.glob("*.json"))
+    return (FALLBACK_LANGUAGE, *(language for language in found if language != FALLBACK_LANGUAGE))
+
+
+#: The languages preavis writes notices in: English first, then in tag order
+#: (every EEA language, :data:`notifications.languages.EEA_LANGUAGES`).
+SUPPORTED_LANGUAGES: Final[tuple[str, ...]] = _shipped_languages(LANGUAGE_DATA_FOLDER)
+
+
+@cache
+def language_data(language: str) -> LanguageData:
+    """The data of a shipped ``language`` (``KeyError`` for one preavis does not ship)."""
+    if language not in SUPPORTED_LANGUAGES:
+        raise KeyError(language)
+    return _read_language_data(LANGUAGE_DATA_FOLDER / f"{language}.json")
+
+
+def data_category_phrase(category: str, language: str) -> str | None:
+    """The plain phrase for a fideslang ``category`` in ``language``, ``None`` if unknown."""
+    return language_data(language).data_categories.get(category)
+
+
+def known_data_categories() -> frozenset[str]:
+    """The fideslang categories (``user.*``) for which every language has a phrase."""
+    return frozenset(language_data(FALLBACK_LANGUAGE).data_categories)
+
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
@@ -71,7 +129,7 @@ def _normalize(tag: str) -> str:
 
 def pick_language(locale: str) -> str:
     """The language a notice is written in for ``locale``: ``fr-BE`` -> ``fr``, else ``en``."""
-    language = _normalize(locale).split("-")[0]
+    language = language_of(locale)
     return language if language in SUPPORTED_LANGUAGES else FALLBACK_LANGUAGE
 
 
@@ -108,11 +166,10 @@ def format_date(moment: datetime | str, language: str) -> str:
         moment = datetime.fromisoformat(moment.strip())
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC)
-    if language not in _MONTHS:
-        language = FALLBACK_LANGUAGE
-    day = "1er" if language == "fr" and moment.day == 1 else str(moment.day)
-    month = _MONTHS[language][moment.month - 1]
-    return _DATE_PATTERNS[language].format(day=day, month=month, year=moment.year)
+    data = language_data(language if language in SUPPORTED_LANGUAGES else FALLBACK_LANGUAGE)
+    day = data.first_day if data.first_day and moment.day == 1 else str(moment.day)
+    month = data.months[moment.month - 1]
+    return fill(data.date_pattern, {"day": day, "month": month, "year": str(moment.year)})
 
 
 def placeholders(text: str) -> frozenset[str]:

@@ -59,6 +59,14 @@ def problems(change: Change, *, min_notice_days: int) -> list[Problem]:
         )
         for item in verdict.missing_translations
     ]
+    found += [
+        Problem(
+            "data_categories",
+            "unknown_data_category",
+            f"{category!r} is not a category of fideslang's taxonomy: no reader could be told it",
+        )
+        for category in verdict.unknown_categories
+    ]
     if (period := verdict.notice_period) is not None:
         start = "starts_at" if change.type == "purpose.declared" else "effective_at"
         found.append(Problem(start, "notice_period_too_short", period.describe()))

@@ -32,11 +32,13 @@ from jinja2 import pass_eval_context
 from jinja2.nodes import EvalContext
 from markupsafe import Markup, escape
 
+from notifications.authorities import authority_for, same_authority
 from notifications.campaign import ChangeJson
 from notifications.errors import InvalidEvent
 from notifications.i18n import (
     SUPPORTED_LANGUAGES,
     Picked,
+    data_category_phrase,
     fill,
     format_date,
     load_catalogs,
@@ -173,13 +175,14 @@ class NoticeRenderer:
         catalog = self.catalogs[language]
         v: dict[str, Any] = {"t": catalog, "language": language}
         v["controller"] = _controller(change.get("controller"))
+        v["authority"] = own = authority_for(context.country, language)
+        lead = v["controller"]["complaint_url"]
+        v["lead_authority_url"] = None if lead and own and same_authority(lead, own) else lead
         if context.kind == "purpose":
             basis = change.get("legal_basis")
             if f"legal_basis_{basis}" not in catalog:  # the catalog names the six of Art. 6(1)
                 raise InvalidEvent("legal_basis", "is not a legal basis of GDPR Art. 6(1)")
-            v["data_categories"] = _strings(change.get("data_categories"), "data_categories")
-            if not v["data_categories"]:
-                raise InvalidEvent("data_categories", "is required in a notice")
+            v["data_categories"] = _category_phrases(change, language)
             v |= {
                 field: text(field) for field in ("name", "description", "retention", "recipients")
             }
@@ -219,6 +222,21 @@ class NoticeRenderer:
             text=self.env.get_template(f"{stem}.txt.j2").render(v),
             html=self.env.get_template(f"{stem}.html.j2").render(v),
         )
+
+
+def _category_phrases(change: ChangeJson, language: str) -> list[str]:
+    """The data concerned, in words of the reader's language: never a fideslang code."""
+    categories = _strings(change.get("data_categories"), "data_categories")
+    if not categories:
+        raise InvalidEvent("data_categories", "is required in a notice")
+    phrases: list[str] = []
+    for category in categories:
+        phrase = data_category_phrase(category, language)
+        if phrase is None:
+            raise InvalidEvent("data_categories", f"{category!r} is not a fideslang category")
+        if phrase not in phrases:
+            phrases.append(phrase)
+    return phrases
 
 
 def _controller(value: object) -> dict[str, str | None]:

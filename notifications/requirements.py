@@ -44,6 +44,11 @@ The rules chosen, and why:
   ``objection_effect``: what happens to the data, and to models already
   trained, when someone objects before the start and after it. Without it a
   reader cannot weigh whether objecting late is still worth it.
+- **Words, not codes** (Art. 12(1)). The notice names each data category in
+  the reader's words ("your public posts and comments"), from the phrases
+  every shipped language has for fideslang's taxonomy (``user.*``): a
+  category outside it (``unknown_data_category``) could only be shown as a
+  code, so the campaign is not started.
 - **Every language of the audience** (Art. 12(1): intelligible to the reader).
   Each operator text the change holds must be written in every language its
   audience's countries need (:func:`notifications.languages.required_languages`);
@@ -63,6 +68,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from notifications.campaign_alerts import AlertBody
+from notifications.i18n import known_data_categories
 from notifications.languages import OPERATOR_TEXT_FIELDS, language_of, required_languages
 
 if TYPE_CHECKING:  # notifications.events imports OBJECTABLE_BASES from here
@@ -121,6 +127,8 @@ class Verdict:
     missing: tuple[str, ...] = ()
     notice_period: NoticePeriodProblem | None = None
     missing_translations: tuple[MissingTranslation, ...] = ()
+    #: the purpose's data categories that are not fideslang's (no reader could be told them)
+    unknown_categories: tuple[str, ...] = ()
     #: the languages the audience needs (what ``missing_translations`` was checked against);
     #: context, not a finding: two verdicts that found the same are equal
     languages: tuple[str, ...] = dataclasses.field(default=(), compare=False)
@@ -128,7 +136,12 @@ class Verdict:
     @property
     def accepted(self) -> bool:
         """Derived, never stored, so that it cannot disagree with what was found."""
-        return not self.missing and self.notice_period is None and not self.missing_translations
+        return (
+            not self.missing
+            and self.notice_period is None
+            and not self.missing_translations
+            and not self.unknown_categories
+        )
 
     def alerts(self) -> list[AlertBody]:
         """One ``compliance.alert`` body (without campaign_id and at) per problem found."""
@@ -159,6 +172,18 @@ class Verdict:
                         "missing": [m.as_json() for m in self.missing_translations],
                         "languages": list(self.languages),
                     },
+                }
+            )
+        if self.unknown_categories:
+            alerts.append(
+                {
+                    "severity": "critical",
+                    "code": "unknown_data_category",
+                    "message": "data_categories: not categories of fideslang's taxonomy, which "
+                    "the notice can name in every language: "
+                    + ", ".join(self.unknown_categories)
+                    + ".",
+                    "details": {"unknown": list(self.unknown_categories)},
                 }
             )
         if (problem := self.notice_period) is not None:
@@ -204,6 +229,11 @@ def check_change(event: PurposeDeclared | TermsPublished, *, min_notice_days: in
         categories = event.data_categories
         if not (categories and all(map(_filled, categories))):
             missing.append("data_categories")
+        unknown = tuple(
+            category
+            for category in dict.fromkeys(categories or ())
+            if _filled(category) and category not in known_data_categories()
+        )
         missing += _missing_texts(
             ("retention", event.retention),
             ("recipients", event.recipients),
@@ -219,6 +249,7 @@ def check_change(event: PurposeDeclared | TermsPublished, *, min_notice_days: in
         )
         starts_at = event.effective_at
         objectable = bool(event.purposes_added)
+        unknown = ()
     else:
         raise TypeError(f"not a purpose.declared or terms.published: {type(event).__name__}")
     missing += _missing_controller(event.controller)
@@ -231,7 +262,7 @@ def check_change(event: PurposeDeclared | TermsPublished, *, min_notice_days: in
         problem = NoticePeriodProblem(
             event.published_at, starts_at, gap / timedelta(days=1), required
         )
-    return Verdict(tuple(missing), problem, untranslated, languages)
+    return Verdict(tuple(missing), problem, untranslated, unknown, languages)
 
 
 def missing_translations(

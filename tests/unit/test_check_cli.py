@@ -133,3 +133,11 @@ def test_publish_refuses_what_the_agent_would_reject_before_any_connection(
     assert "--force publishes anyway" in result.stderr
     assert "none of them published" in result.stderr
     assert "Kafka" not in result.stderr  # refused before any connection was tried
+
+
+def test_check_refuses_a_data_category_no_reader_could_be_told(tmp_path: Path) -> None:
+    change = examples.purpose_declared(data_categories=["user.content.public", "user.secret_sauce"])
+    result = preavis(tmp_path, "check", "purpose", str(write(tmp_path, change)))
+    assert result.returncode == 1
+    assert "data_categories: 'user.secret_sauce' is not a category" in result.stderr
+    assert "(unknown_data_category)" in result.stderr

@@ -23,8 +23,9 @@ from markupsafe import escape
 from notifications import events
 from notifications import topic_names as topics
 from notifications.errors import InvalidEvent
-from notifications.i18n import load_catalogs, placeholders
-from notifications.languages import written_languages
+from notifications.i18n import language_data, load_catalogs, placeholders
+from notifications.authorities import authority_for, same_authority
+from notifications.languages import COUNTRY_LANGUAGES, written_languages
 from notifications.render import (
     SUPPORTED_LANGUAGES,
     NoticeContext,
@@ -43,17 +44,6 @@ URL = "https://preavis.example/o/TOKEN123"
 CAMPAIGN = "purpose:ai-training:v1"
 
 #: A word of each language's complaint sentence (Art. 77), as the catalog writes it.
-COMPLAINT_WORD = {
-    "en": "complaint",
-    "fr": "réclamation",
-    "de": "Beschwerde",
-    "es": "reclamación",
-    "it": "reclamo",
-    "nl": "klacht",
-    "pl": "skargi",
-}
-
-
 @pytest.fixture(scope="module")
 def renderer() -> NoticeRenderer:
     return NoticeRenderer()
@@ -177,18 +167,22 @@ def test_purpose_notice_in_every_language(renderer: NoticeRenderer, language: st
     catalog = renderer.catalogs[language]
     assert notice.language == language
     assert f'<html lang="{language}"' in notice.html
+    words = language_data(language)
     expected = [
         URL,
         format_date(examples.STARTS_AT, language),
         "Example Platform SAS",
         "dpo@example.com",
-        COMPLAINT_WORD[language],
-        "user.content.public",
     ]
-    for body in both(notice):
+    phrase = words.data_categories["user.content.public"]
+    text, html = both(notice)
+    assert flat(phrase) in flat(text) and flat(escape(phrase)) in flat(html), (language, phrase)
+    for body in (text, html):
         for fragment in expected:
             assert fragment in body, (language, fragment)
-    assert COMPLAINT_WORD[language] in catalog["complaint"]
+        assert "user.content" not in body  # words, never the fideslang code
+        forms = words.glossary["supervisory_authority"]
+        assert any(form.lower() in body.lower() for form in forms), (language, forms)
     for key in ("heading_object", "object_any_time", "object_no_reason", "complaint"):
         text, html = both(notice)
         assert flat(catalog[key]) in text
@@ -512,3 +506,36 @@ def test_golden_notice(renderer: NoticeRenderer, locale: str, suffix: str) -> No
         path.parent.mkdir(exist_ok=True)
         path.write_bytes(body.encode("utf-8"))
     assert body.encode("utf-8") == path.read_bytes(), f"{path} differs: see the module docstring"
+
+
+# --- the reader's own authority ----------------------------------------------
+
+
+@pytest.mark.parametrize("country", sorted(COUNTRY_LANGUAGES))
+def test_a_reader_in_each_eea_country_gets_their_own_authority(
+    renderer: NoticeRenderer, country: str
+) -> None:
+    language = COUNTRY_LANGUAGES[country][0]
+    change = examples.purpose_declared()
+    context = NoticeContext(CAMPAIGN, "purpose", change, language, URL, country=country)
+    notice = renderer.render(context)
+    own = authority_for(country, notice.language)
+    assert own is not None
+    text, html = both(notice)
+    assert own.url in text and f'href="{own.url}"' in html
+    assert flat(own.name) in flat(text) and flat(escape(own.name)) in flat(html)
+    intro = renderer.catalogs[notice.language]["complaint_own_authority_intro"]
+    assert flat(intro) in flat(text)
+    lead = change["controller"]["supervisory_authority_url"]
+    # the controller's lead authority beside it, unless it is the same one
+    assert (lead in text) == (not same_authority(lead, own))
+
+
+def test_a_reader_outside_the_eea_is_told_to_find_their_authority(
+    renderer: NoticeRenderer,
+) -> None:
+    change = examples.purpose_declared(
+        controller={**examples.purpose_declared()["controller"], "supervisory_authority_url": None}
+    )
+    notice = renderer.render(NoticeContext(CAMPAIGN, "purpose", change, "en", URL, country="US"))
+    assert flat(renderer.catalogs["en"]["complaint_generic"]) in flat(notice.text)

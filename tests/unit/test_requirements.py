@@ -483,3 +483,25 @@ def test_a_training_purpose_needs_objection_effect() -> None:
 
 def test_objection_effect_is_optional_for_other_uses() -> None:
     assert check_purpose(purpose("objection_effect", data_use="personalize")).accepted
+
+
+# --- words, not codes -----------------------------------------------------------------
+
+
+def test_a_category_outside_fideslangs_taxonomy_is_refused_by_name() -> None:
+    verdict = check_purpose(
+        purpose(data_categories=["user.content.public", "user.contentx", "user.contentx"])
+    )
+    assert not verdict.accepted
+    assert verdict.unknown_categories == ("user.contentx",)
+    (alert,) = verdict.alerts()
+    assert alert["code"] == "unknown_data_category"
+    assert alert["details"] == {"unknown": ["user.contentx"]}
+    assert "data_categories" in alert["message"] and "user.contentx" in alert["message"]
+
+
+def test_every_category_of_the_taxonomy_is_accepted() -> None:
+    from notifications.i18n import known_data_categories
+
+    verdict = check_purpose(purpose(data_categories=sorted(known_data_categories())))
+    assert verdict.accepted, verdict.alerts()
