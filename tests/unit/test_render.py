@@ -1,7 +1,9 @@
 """The notice email's words: languages, content, escaping, determinism, golden files.
 
 The golden files under ``tests/unit/golden/`` are the exact bytes of the
-example AI-training notice in English and in French (text and HTML). After an
+example AI-training notice (text and HTML) in English and French without a
+country, and in German, Polish, Swedish, Greek and Hungarian for readers in
+Austria, Poland, Finland, Cyprus and Hungary (each with their own authority). After an
 intended change of a template or a catalog, regenerate them and review the diff:
 
     PREAVIS_UPDATE_GOLDEN=1 .venv/bin/pytest tests/unit/test_render.py -q
@@ -495,13 +497,27 @@ def test_rendering_is_deterministic_and_hashed(renderer: NoticeRenderer) -> None
     assert len(hashes) == len(changed) + 1
 
 
-@pytest.mark.parametrize(
-    ("locale", "suffix"), [("en", "txt"), ("en", "html"), ("fr-BE", "txt"), ("fr-BE", "html")]
-)
-def test_golden_notice(renderer: NoticeRenderer, locale: str, suffix: str) -> None:
-    notice = purpose_notice(renderer, locale)
+GOLDEN_READERS = [  # (locale, country): no country, then readers with their own authority
+    ("en", None),
+    ("fr-BE", None),
+    ("de-AT", "AT"),
+    ("pl", "PL"),
+    ("sv", "FI"),
+    ("el", "CY"),
+    ("hu", "HU"),
+]
+
+
+@pytest.mark.parametrize("suffix", ["txt", "html"])
+@pytest.mark.parametrize(("locale", "country"), GOLDEN_READERS)
+def test_golden_notice(
+    renderer: NoticeRenderer, locale: str, country: str | None, suffix: str
+) -> None:
+    change = examples.purpose_declared()
+    notice = renderer.render(NoticeContext(CAMPAIGN, "purpose", change, locale, URL, country))
     body = notice.text if suffix == "txt" else notice.html
-    path = GOLDEN / f"notice_purpose.{locale}.{suffix}"
+    reader = locale if country is None else f"{locale}.{country}"
+    path = GOLDEN / f"notice_purpose.{reader}.{suffix}"
     if os.environ.get("PREAVIS_UPDATE_GOLDEN") == "1":
         path.parent.mkdir(exist_ok=True)
         path.write_bytes(body.encode("utf-8"))
