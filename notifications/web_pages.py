@@ -32,6 +32,7 @@ from notifications.i18n import (
     load_catalogs,
     pick_language,
 )
+from notifications.languages import language_of
 from notifications.objections import REASON_MAX_CHARS
 from notifications.render import _fill_filter, _wrap_filter
 from notifications.template_folder import template_folder
@@ -104,7 +105,7 @@ def page_language(accept_language: str | None) -> str:
     items = accept_language[:_MAX_ACCEPT_LANGUAGE].split(",")[:_MAX_LANGUAGE_RANGES]
     for index, item in enumerate(items):
         tag, *params = item.split(";")
-        language = tag.strip().replace("_", "-").lower().split("-")[0]
+        language = language_of(tag)  # "no" is read as "nb"
         if language not in SUPPORTED_LANGUAGES:
             continue
         quality = _quality(params)

@@ -85,8 +85,11 @@ def flat(text: str) -> str:
         ("fr-BE", "fr"),
         ("FR_be", "fr"),
         ("de", "de"),
-        ("pt-BR", "en"),
-        ("pt", "en"),
+        ("pt-BR", "pt"),
+        ("pt", "pt"),
+        ("no", "nb"),
+        ("no-NO", "nb"),
+        ("ja-JP", "en"),
         ("nl-NL", "nl"),
         ("pl", "pl"),
         ("", "en"),
@@ -120,7 +123,9 @@ def test_pick_text_falls_back_from_locale_to_language_to_english() -> None:
         ("it", "16 aprile 2026"),
         ("nl", "16 april 2026"),
         ("pl", "16 kwietnia 2026"),
-        ("pt", "16 April 2026"),
+        ("hu", "2026. április 16."),
+        ("lt", "2026 m. balandžio 16 d."),
+        ("ja", "16 April 2026"),  # not shipped: English
     ],
 )
 def test_format_date(language: str, written: str) -> None:
@@ -202,11 +207,11 @@ def test_the_locale_then_its_language_then_english(renderer: NoticeRenderer) -> 
     # every operator text is in French: none marked as written in another language
     assert escape("Aucun\u00a0: l'entraînement a lieu dans l'UE.") in belgian.html
     assert ' lang="en"' not in belgian.html
-    name = {"en": "Training our AI models", "pt": "Treino dos nossos modelos"}
-    portuguese = purpose_notice(renderer, "pt-BR", name=name)
-    assert portuguese.language == "en"
-    assert '<html lang="en"' in portuguese.html
-    assert "Training our AI models" in portuguese.subject  # no Portuguese in an English email
+    name = {"en": "Training our AI models", "ja": "AIモデルのトレーニング"}
+    japanese = purpose_notice(renderer, "ja-JP", name=name)  # a language preavis does not ship
+    assert japanese.language == "en"
+    assert '<html lang="en"' in japanese.html
+    assert "Training our AI models" in japanese.subject  # no Japanese in an English email
 
 
 def context(change: dict[str, Any], locale: str, country: str | None) -> NoticeContext:

@@ -356,7 +356,8 @@ def test_request_sent_page_does_not_tell_whether_the_address_is_known(
 
 def test_a_locale_or_unsupported_language_is_normalized(pages: WebPages) -> None:
     check_document(pages.not_found("fr-BE"), "fr")
-    check_document(pages.objection("pt-BR", [AI], None, ACTION), "en")
+    check_document(pages.objection("ja-JP", [AI], None, ACTION), "en")
+    check_document(pages.objection("no-NO", [AI], None, ACTION), "nb")
     assert pages.objection_confirmed_email("de_AT", [AI], None).language == "de"
 
 
@@ -437,11 +438,14 @@ def test_colours_have_enough_contrast(foreground: str, background: str, minimum:
     ("header", "language"),
     [
         ("fr-BE,fr;q=0.9,en;q=0.8", "fr"),
-        ("pt-BR", "en"),
+        ("ja-JP", "en"),
+        ("nb-NO", "nb"),
+        ("no", "nb"),
         (None, "en"),
         ("", "en"),
         ("de;q=0.1, it;q=0.9", "it"),
-        ("pt-BR,pt;q=0.9,nl;q=0.5,en;q=0.4", "nl"),
+        ("ja-JP,ja;q=0.9,nl;q=0.5,en;q=0.4", "nl"),
+        ("pt-BR,pt;q=0.9,nl;q=0.5,en;q=0.4", "pt"),
         ("es-419, es;q=0.9", "es"),
         ("PL", "pl"),
         ("de_AT", "de"),
