@@ -121,7 +121,7 @@ def test_a_language_data_file_names_its_problem(tmp_path: Path) -> None:
     english = json.loads((LANGUAGE_DATA_FOLDER / "en.json").read_text("utf-8"))
     english["months"] = english["months"][:11]
     path.write_text(json.dumps(english), encoding="utf-8")
-    with pytest.raises(ValueError, match="xx.json: months must be 12"):
+    with pytest.raises(ValueError, match=r"xx\.json: months must be 12"):
         _read_language_data(path)
 
 

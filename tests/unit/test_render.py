@@ -24,9 +24,9 @@ from markupsafe import escape
 
 from notifications import events
 from notifications import topic_names as topics
+from notifications.authorities import authority_for, same_authority
 from notifications.errors import InvalidEvent
 from notifications.i18n import language_data, load_catalogs, placeholders
-from notifications.authorities import authority_for, same_authority
 from notifications.languages import COUNTRY_LANGUAGES, written_languages
 from notifications.render import (
     SUPPORTED_LANGUAGES,
@@ -44,6 +44,7 @@ CATALOGS = ROOT / "templates" / "email" / "i18n"
 GOLDEN = Path(__file__).parent / "golden"
 URL = "https://preavis.example/o/TOKEN123"
 CAMPAIGN = "purpose:ai-training:v1"
+
 
 #: A word of each language's complaint sentence (Art. 77), as the catalog writes it.
 @pytest.fixture(scope="module")

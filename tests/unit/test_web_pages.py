@@ -33,26 +33,15 @@ ACTION = "/o/1.dXNlcg.TAG"
 CONFIRM_URL = "https://preavis.example/o/1.cGF5bG9hZA.TAG123"
 HOSTILE = "<script>alert(1)</script> {{ 7*7 }} {% if 1 %}x{% endif %}"
 
-#: A word of "Confirm my objection" (and of the recorded page's heading) in each language.
-OBJECTION_WORD = {
-    "en": "objection",
-    "fr": "opposition",
-    "de": "widerspruch",
-    "es": "oposición",
-    "it": "opposizione",
-    "nl": "bezwaar",
-    "pl": "sprzeciw",
-}
-#: A word of the email address label in each language.
-EMAIL_WORD = {
-    "en": "email",
-    "fr": "e-mail",
-    "de": "e-mail",
-    "es": "correo",
-    "it": "e-mail",
-    "nl": "e-mailadres",
-    "pl": "e-mail",
-}
+#: Per language, a word of "Confirm my objection" (and of the recorded page's
+#: heading and the two emails' subjects), and a word of the email address label:
+#: written by a reader of the language, so that a page whose sentences lost
+#: their subject fails.
+LANGUAGE_WORDS: dict[str, dict[str, str]] = json.loads(
+    (Path(__file__).parent / "language_words.json").read_text(encoding="utf-8")
+)
+OBJECTION_WORD = {language: words["objection"] for language, words in LANGUAGE_WORDS.items()}
+EMAIL_WORD = {language: words["email"] for language, words in LANGUAGE_WORDS.items()}
 
 AI = PurposeSummary(
     purpose_id="ai-training",
