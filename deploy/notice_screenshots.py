@@ -26,7 +26,7 @@ from notifications.render import NoticeContext, NoticeRenderer
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "purpose-ai-training.json"
 READERS = ("de:AT", "pl:PL", "sv:SE")
-WIDTH, HEIGHT = 760, 1900
+WIDTH, HEIGHT = 760, 2050
 
 
 def render_html(locale: str, country: str) -> str:
