@@ -544,7 +544,7 @@ def test_a_reader_in_each_eea_country_gets_their_own_authority(
     own = authority_for(country, notice.language)
     assert own is not None
     text, html = both(notice)
-    assert own.url in text and f'href="{own.url}"' in html
+    assert own.url in text and f'href="{escape(own.url)}"' in html
     assert flat(own.name) in flat(text) and flat(escape(own.name)) in flat(html)
     intro = renderer.catalogs[notice.language]["complaint_own_authority_intro"]
     assert flat(intro) in flat(text)
