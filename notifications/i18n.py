@@ -108,6 +108,7 @@ def data_category_phrase(category: str, language: str) -> str | None:
     return language_data(language).data_categories.get(category)
 
 
+@cache
 def known_data_categories() -> frozenset[str]:
     """The fideslang categories (``user.*``) for which every language has a phrase."""
     return frozenset(language_data(FALLBACK_LANGUAGE).data_categories)
